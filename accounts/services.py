@@ -1,0 +1,116 @@
+"""Operations on accounts that write more than one row or leave an audit trail."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import rules
+from accounts.audit import record_changes
+from accounts.models import Account, Role, User
+
+# Fields a CSM may change on an account of their own book; managers may also change these.
+PROFILE_FIELDS = ("name", "segment", "renewal_date", "seats", "strategic")
+# Fields only a manager may change.
+MANAGER_FIELDS = ("owner", "tier_override", "tier_override_reason")
+
+
+class ChangeNotAllowed(Exception):
+    pass
+
+
+@transaction.atomic
+def update_account(
+    *, account: Account, actor: User | None, changes: dict[str, Any], reason: str = ""
+) -> Account:
+    """Apply field changes to an account and audit each one that differs.
+
+    A tier override needs a reason and sets the tier in force at once; clearing it lets the tier
+    rule decide again (at the next refresh_tiers, which this calls for that account).
+    """
+    unknown = set(changes) - set(PROFILE_FIELDS) - set(MANAGER_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+    if actor is not None and not actor.is_manager:
+        if set(changes) & set(MANAGER_FIELDS):
+            raise ChangeNotAllowed("only a manager may change the owner or the tier override")
+        if not account.can_be_edited_by(actor):
+            raise ChangeNotAllowed("a CSM may change only the accounts of their own book")
+
+    before = {field: getattr(account, field) for field in changes}
+    for field, value in changes.items():
+        setattr(account, field, value)
+    if not account.tier_override:
+        account.tier_override_reason = ""
+    elif not account.tier_override_reason.strip():
+        raise ValueError("a tier override needs a reason")
+    diff = {
+        f: (before[f], getattr(account, f)) for f in changes if before[f] != getattr(account, f)
+    }
+    if not diff:
+        return account
+    account.save()
+    # The reason is recorded on the entries themselves, not as a change of its own.
+    diff.pop("tier_override_reason", None)
+    audit_reason = reason or (account.tier_override_reason if "tier_override" in diff else "")
+    record_changes(
+        actor=actor, obj=account, action="account.update", changes=diff, reason=audit_reason
+    )
+    if "tier_override" in diff or "strategic" in diff:
+        refresh_tiers(today=timezone.localdate(), account_ids=[account.pk])
+        account.refresh_from_db(fields=["tier"])
+    return account
+
+
+def refresh_tiers(*, today: date, account_ids: list[int] | None = None) -> int:
+    """Set every account's tier in force by the tier rule (an override wins). One read, one bulk
+    write of the accounts whose tier changed; returns how many changed."""
+    accounts = Account.objects.with_mrr(today).only("pk", "tier", "tier_override", "strategic")
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=account_ids)
+    changed = []
+    for account in accounts.iterator(chunk_size=2000):
+        computed = rules.tier_for(
+            mrr=account.mrr,
+            strategic=account.strategic,
+            a_min_mrr=settings.TIER_A_MIN_MRR,
+            b_min_mrr=settings.TIER_B_MIN_MRR,
+        )
+        tier = rules.effective_tier(computed=computed, override=account.tier_override)
+        if tier != account.tier:
+            account.tier = tier
+            changed.append(account)
+    Account.objects.bulk_update(changed, ["tier"], batch_size=1000)
+    return len(changed)
+
+
+def set_user(
+    *, email: str, role: str, name: str = "", password: str | None = None
+) -> tuple[User, bool, str | None]:
+    """Create a login or change its role. Returns (user, created, one-time password or None).
+
+    A new user without a given password gets a random one-time password to hand over.
+    """
+    if role not in Role.values:
+        raise ValueError(f"role must be one of {', '.join(Role.values)}")
+    email = email.strip().lower()
+    user = User.objects.filter(email=email).first()
+    created = user is None
+    generated = None
+    if user is None:
+        if password is None:
+            password = generated = secrets.token_urlsafe(12)
+        user = User.objects.create_user(email, password, role=role, name=name)
+        return user, created, generated
+    user.role = role
+    if name:
+        user.name = name
+    if password is not None:
+        user.set_password(password)
+    user.save()
+    return user, created, generated

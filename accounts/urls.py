@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts import import_views, views
+
+app_name = "accounts"
+urlpatterns = [
+    path("accounts/", views.account_list, name="list"),
+    path("accounts/<str:external_id>/", views.account_detail, name="detail"),
+    path("accounts/<str:external_id>/edit/", views.account_edit, name="edit"),
+    path("accounts/<str:external_id>/contacts/", views.contact_add, name="contact_add"),
+    path("imports/", import_views.import_upload, name="import_upload"),
+    path("imports/<int:pk>/", import_views.import_preview, name="import_preview"),
+]

@@ -1,0 +1,89 @@
+"""Forms of the CSM workflow: logging a touch, editing usage tips."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account
+from csm.models import TouchKind, TouchOutcome, UsageTip
+
+# A touch logged a few minutes "ahead" is a clock difference, not a touch in the future.
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+class TouchForm(forms.Form):
+    """A call, meeting, email or note with an account. Automated touches come from the outbox,
+    so that kind is not offered. Field ids carry the account, so several forms fit on one page."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(k.value, k.label) for k in TouchKind if k != TouchKind.AUTOMATED],
+        initial=TouchKind.CALL,
+    )
+    summary = forms.CharField(
+        label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *TouchOutcome.choices], required=False
+    )
+    next_step = forms.CharField(label=_("Next step"), max_length=300, required=False)
+    next_step_due = forms.DateField(
+        label=_("Next step due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    happened_at = forms.DateTimeField(
+        label=_("When (blank = now)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_touch_{account.pk}_%s")
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean_happened_at(self) -> datetime | None:
+        happened_at: datetime | None = self.cleaned_data["happened_at"]
+        if happened_at is not None and happened_at > timezone.now() + CLOCK_SLACK:
+            raise forms.ValidationError(_("A touch cannot be in the future."))
+        return happened_at
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        due: date | None = cleaned.get("next_step_due")
+        if due is not None and not cleaned.get("next_step"):
+            self.add_error("next_step", _("Say what the next step is, or leave its date blank."))
+        happened_at = cleaned.get("happened_at") or timezone.now()
+        if due is not None and due < timezone.localdate(happened_at):
+            self.add_error("next_step_due", _("The next step cannot be due before the touch."))
+        return cleaned
+
+
+class UsageTipForm(forms.ModelForm):
+    class Meta:
+        model = UsageTip
+        fields = ["feature", "title", "body", "enabled"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The feature is the tip's identity (an event name); edit the words, not the feature.
+            self.fields["feature"].disabled = True
+
+    def clean_feature(self) -> str:
+        return self.cleaned_data["feature"].strip()
+
+    def changed_values(self) -> dict[str, tuple[Any, Any]]:
+        """{field: (old, new)} for the audit trail."""
+        return {
+            name: (self.initial.get(name), self.cleaned_data[name])
+            for name in self.changed_data
+            if name in self.cleaned_data
+        }

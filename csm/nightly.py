@@ -1,0 +1,123 @@
+"""The nightly pipeline: one function that the Celery beat task, `run_nightly`, `make run` and
+`seed_demo` call.
+
+`run_nightly(day=D)` takes a database lock (two runs never overlap), works out which days to run
+(the days missed since the last completed run, up to D, or D alone when D was run before), and runs
+each day in its own transaction, so a crash leaves whole days done and the rest for next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.services import refresh_tiers
+from csm.blueprints import create_blueprints
+from csm.outbox import queue_usage_tips, request_drain
+from csm.risk import refresh_risk_items
+from health.models import NightlyRun, PipelineLock
+from health.services import delete_expired_events, recompute_health_scores, roll_up_usage
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "nightly"
+
+
+class NightlyAlreadyRunning(Exception):
+    """Another nightly run holds the lock."""
+
+
+def run_one_day(day: date) -> dict[str, int]:
+    """Every nightly step for `day`, in one transaction. Idempotent: re-running a day with the same
+    data gives the same rows.
+
+    1. Assign each account's tier by the tier rule (a manager's override wins).
+    2. Roll up usage events per account and day, for `day` and the HEALTH_LATE_EVENT_DAYS before
+       it (events that arrived late are counted).
+    3. Score every customer's health for `day` (health.services.recompute_health_scores).
+    4. Give any account without a success blueprint its segment's (csm.blueprints).
+    5. Open, update and note the clearing of at-risk items by the rules (csm.risk).
+    6. Queue usage-tip emails for tier C accounts due one (csm.outbox), only when `day` is
+       yesterday or today: a backfilled past day sends no email.
+    7. Delete raw events past HEALTH_EVENT_RETENTION_DAYS (their rollups stay).
+    8. Record the day as done, for catch-up.
+    """
+    started = timezone.now()
+    with transaction.atomic():
+        summary = {
+            "tiers_changed": refresh_tiers(today=day),
+            "usage_rollups": roll_up_usage(
+                first_day=day - timedelta(days=settings.HEALTH_LATE_EVENT_DAYS), last_day=day
+            ),
+            "health_scores": recompute_health_scores(day=day),
+            "blueprints_created": create_blueprints(),
+            **refresh_risk_items(day=day),
+            "tips_queued": (
+                queue_usage_tips(day=day) if day >= timezone.localdate() - timedelta(days=1) else 0
+            ),
+            "events_deleted": delete_expired_events(day=day),
+        }
+        NightlyRun.objects.update_or_create(
+            day=day,
+            defaults={"started_at": started, "finished_at": timezone.now(), "summary": summary},
+        )
+    log.info("nightly run for %s: %s", day, summary)
+    return summary
+
+
+def days_to_run(day: date, *, first_day: date | None = None) -> list[date]:
+    """The days a run for `day` covers: from `first_day` when given (a backfill); else the days
+    since the last completed run (at most NIGHTLY_CATCH_UP_MAX_DAYS of them); else `day` alone."""
+    if first_day is None:
+        last = NightlyRun.objects.filter(day__lt=day).order_by("-day").first()
+        first_day = day if last is None else last.day + timedelta(days=1)
+        oldest = day - timedelta(days=settings.NIGHTLY_CATCH_UP_MAX_DAYS)
+        if first_day < oldest:
+            log.warning("nightly run: catching up from %s only, not %s", oldest, first_day)
+            first_day = oldest
+    return [first_day + timedelta(days=n) for n in range((day - first_day).days + 1)]
+
+
+def run_nightly(*, day: date, first_day: date | None = None) -> dict[date, dict[str, int]]:
+    """Run the nightly pipeline for `day` and any missed days before it; raise
+    NightlyAlreadyRunning when another run holds the lock."""
+    with nightly_lock():
+        summaries = {each: run_one_day(each) for each in days_to_run(day, first_day=first_day)}
+    if any(summary["tips_queued"] for summary in summaries.values()):
+        request_drain()  # send now; beat's drain every 5 minutes is the fallback
+    return summaries
+
+
+@contextmanager
+def nightly_lock() -> Iterator[None]:
+    """Hold the pipeline's lock row for the duration. A row older than NIGHTLY_LOCK_STALE_HOURS
+    was left by a run that crashed, and is taken over."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{timezone.now().isoformat()}"
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            PipelineLock.objects.create(name=LOCK_NAME, holder=holder, acquired_at=now)
+    except IntegrityError:
+        stale = now - timedelta(hours=settings.NIGHTLY_LOCK_STALE_HOURS)
+        # Conditional UPDATE: of two runs that both see a stale lock, only one gets the row.
+        taken = PipelineLock.objects.filter(name=LOCK_NAME, acquired_at__lt=stale).update(
+            holder=holder, acquired_at=now
+        )
+        if not taken:
+            current = PipelineLock.objects.filter(name=LOCK_NAME).first()
+            raise NightlyAlreadyRunning(
+                f"another nightly run holds the lock ({current})" if current else "lock contended"
+            ) from None
+        log.warning("nightly run: took over a stale lock")
+    try:
+        yield
+    finally:
+        PipelineLock.objects.filter(name=LOCK_NAME, holder=holder).delete()

@@ -1,0 +1,147 @@
+"""Forms of the at-risk queue: its filters, the inline actions on an item, the save plays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tier, User
+from csm import risk_actions
+from csm.models import Resolution, RiskItem, RiskReason
+
+SORTS = {
+    "priority": (F("priority").desc(), "pk"),
+    "mrr": (F("mrr").desc(), F("priority").desc(), "pk"),
+    "opened": ("opened_on", F("priority").desc(), "pk"),
+    "-opened": (F("opened_on").desc(), F("priority").desc(), "pk"),
+}
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, read from the query string. A bad value drops only that filter."""
+
+    who = forms.ChoiceField(label=_("Assigned to"), required=False)
+    tier = forms.ChoiceField(
+        label=_("Tier"), required=False, choices=[("", _("All tiers")), *Tier.choices]
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"), required=False, choices=[("", _("All reasons")), *RiskReason.choices]
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("priority", _("Priority, highest first")),
+            ("mrr", _("MRR, highest first")),
+            ("opened", _("Opened, oldest first")),
+            ("-opened", _("Opened, newest first")),
+        ],
+    )
+    snoozed = forms.BooleanField(label=_("Show snoozed"), required=False)
+
+    def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["who"].choices = [
+            ("mine", _("Me")),
+            ("all", _("Everybody")),
+            ("none", _("Nobody")),
+            *[(str(u.pk), str(u)) for u in people],
+        ]
+
+
+def _ids(item: RiskItem, action: str) -> str:
+    # Several items' forms share a page: field ids carry the item and the action.
+    return f"id_risk_{item.pk}_{action}_%s"
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(
+        label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=risk_actions.NOTE_MAX_CHARS)
+
+    def __init__(self, *args: Any, item: RiskItem, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", _ids(item, "snooze"))
+        kwargs.setdefault("initial", {"until": timezone.localdate() + timedelta(days=7)})
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+
+class ReassignForm(forms.Form):
+    """Choices come from the page's list of people (one query for the whole page, not one per
+    row); risk_actions.reassign checks the person is an active CSM or manager."""
+
+    assignee = forms.TypedChoiceField(label=_("Assign to"), coerce=int)
+
+    def __init__(self, *args: Any, item: RiskItem, people: list[User], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", _ids(item, "reassign"))
+        kwargs.setdefault("initial", {"assignee": item.assignee_id})
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.people = {u.pk: u for u in people}
+        self.fields["assignee"].choices = [("", "—"), *[(u.pk, str(u)) for u in people]]
+
+    def clean_assignee(self) -> User:
+        return self.people[self.cleaned_data["assignee"]]
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.ChoiceField(label=_("Resolve as"), choices=Resolution.choices)
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=risk_actions.NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why (a note is required).")},
+    )
+
+    def __init__(self, *args: Any, item: RiskItem, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", _ids(item, "resolve"))
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+
+class StepForm(forms.Form):
+    index = forms.IntegerField(min_value=0)
+    done = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, item: RiskItem, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", _ids(item, "step"))
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+
+FORMS: dict[str, type[forms.Form]] = {
+    "snooze": SnoozeForm,
+    "reassign": ReassignForm,
+    "resolve": ResolveForm,
+    "step": StepForm,
+}
+
+
+class SavePlaysForm(forms.Form):
+    """One textarea per risk reason, one step per line."""
+
+    def __init__(self, *args: Any, steps: dict[str, list[str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for reason in RiskReason:
+            self.fields[reason.value] = forms.CharField(
+                label=reason.label,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial="\n".join(steps.get(reason.value, [])),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for reason in RiskReason:
+            if reason.value in cleaned:
+                try:
+                    cleaned[reason.value] = risk_actions.parse_steps(cleaned[reason.value])
+                except forms.ValidationError as error:
+                    self.add_error(reason.value, error)
+        return cleaned

@@ -1,0 +1,207 @@
+"""Settings for CSM, read from the environment (django-environ).
+
+With no environment variables the app runs embedded: an SQLite file under var/, Celery tasks run
+in-process, email goes to the console. DATABASE_URL and REDIS_URL switch on PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core --------------------------------------------------------------------------------------
+
+DEV_SECRET_KEY = "dev-insecure-csm-secret-key-change-me-in-production-0123456789"
+DEBUG = env.bool("DEBUG", default=False)
+# PRODUCTION=true turns on the deploy checks below and refuses the development secret key.
+PRODUCTION = env.bool("PRODUCTION", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+if PRODUCTION and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set to a secret value when PRODUCTION=true.")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "csm",
+    "accounts",
+    "health",
+    "feedback",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "csm.urls"
+WSGI_APPLICATION = "csm.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csm.context_processors.app",
+            ],
+        },
+    },
+]
+
+# --- Database ----------------------------------------------------------------------------------
+
+# The SQLite default exists so that a fresh checkout runs with nothing else installed.
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'csm.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if "DATABASE_URL" not in os.environ:
+        VAR_DIR.mkdir(exist_ok=True)  # a fresh checkout has no var/ yet
+    DATABASES["default"].setdefault("OPTIONS", {})
+    # WAL and a busy timeout let the dev server, the in-process tasks and tests share the file.
+    DATABASES["default"]["OPTIONS"].update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Users and login ---------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Time, language, money ---------------------------------------------------------------------
+
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_TZ = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+# One currency per installation, shown with its symbol next to every amount.
+CURRENCY_CODE = env.str("CURRENCY_CODE", default="USD")
+# Read directly: django-environ takes a value starting with "$" for a reference to a variable.
+CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "$")
+
+# --- Static files ------------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+
+# --- Email -------------------------------------------------------------------------------------
+
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587; console by default.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csm@localhost")
+
+# --- Celery ------------------------------------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without a broker the tasks run in-process, so the embedded default needs no worker.
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A publish attempt must not hang a web request when Redis is down.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "socket_timeout": 2}
+
+# The cache holds only the API's rate-limit counters: in Redis when there is one (shared by every
+# web process), else in each process. Code using it must keep working when it is down.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+# --- Domain rules ------------------------------------------------------------------------------
+
+# Tier rule (DESIGN §4): A if strategic or MRR >= TIER_A_MIN_MRR, B if >= TIER_B_MIN_MRR, else C.
+TIER_A_MIN_MRR = Decimal(env.str("TIER_A_MIN_MRR", default="2000"))
+TIER_B_MIN_MRR = Decimal(env.str("TIER_B_MIN_MRR", default="500"))
+
+# Usage events: raw events are kept this many days (the health window reads the last 30, so at
+# least 31), daily rollups for ever. Events may arrive this many days late and still be counted.
+HEALTH_EVENT_RETENTION_DAYS = max(31, env.int("HEALTH_EVENT_RETENTION_DAYS", default=90))
+HEALTH_LATE_EVENT_DAYS = env.int("HEALTH_LATE_EVENT_DAYS", default=1)
+# The nightly run fills at most this many missed days before the requested one.
+NIGHTLY_CATCH_UP_MAX_DAYS = env.int("NIGHTLY_CATCH_UP_MAX_DAYS", default=31)
+# A nightly lock older than this was left by a crashed run and may be taken over.
+NIGHTLY_LOCK_STALE_HOURS = env.int("NIGHTLY_LOCK_STALE_HOURS", default=6)
+# Cadence (DESIGN §4): the CSM touches tier A accounts every 7 days and tier B every 14; tier C
+# gets an automated usage-tips email every 14 days instead.
+TOUCH_CADENCE_A_DAYS = env.int("TOUCH_CADENCE_A_DAYS", default=7)
+TOUCH_CADENCE_B_DAYS = env.int("TOUCH_CADENCE_B_DAYS", default=14)
+TIPS_EVERY_DAYS = env.int("TIPS_EVERY_DAYS", default=14)
+# The ingest API's limits (DESIGN §5).
+INGEST_MAX_EVENTS = 1000
+INGEST_MAX_BYTES = 1024 * 1024
+# Requests per API key and minute (fixed window, counted in the cache); 0 turns the limit off.
+# 600 requests of 1,000 events is 10,000 events/s from one key.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+
+# --- Security ----------------------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}

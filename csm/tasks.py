@@ -1,0 +1,32 @@
+"""Celery tasks: thin wrappers that call the same functions as the commands."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from csm.nightly import NightlyAlreadyRunning, run_nightly
+from csm.outbox import drain_outbox
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def run_nightly_task() -> list[str]:
+    """Beat runs this at 02:00: the last complete day, plus any days a down worker missed."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    try:
+        return [day.isoformat() for day in run_nightly(day=yesterday)]
+    except NightlyAlreadyRunning as running:
+        log.warning("nightly run skipped: %s", running)
+        return []
+
+
+@shared_task
+def drain_outbox_task() -> int:
+    """Beat runs this every 5 minutes (and the nightly run after queueing tips): send what the
+    outbox holds. Returns how many emails went out."""
+    return drain_outbox()

@@ -1,0 +1,145 @@
+"""The Today page's reads: a CSM's work for the day in a constant number of queries, or the same
+across the team for a manager (with a count per CSM)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from accounts.models import Account, Role, Subscription, User, active_on
+from csm.models import Milestone, MilestoneStatus, RiskItem
+from csm.touches import with_next_touch_due
+from health.models import HealthScore
+from health.queries import latest_scored_day, with_health
+
+LIST_LIMIT = 10
+MILESTONES_AHEAD_DAYS = 14
+RENEWALS_AHEAD_DAYS = 90
+# A fall of at least this many points since the day before shows in "yesterday's score drops".
+DROP_POINTS = 5
+
+
+@dataclass
+class Today:
+    day: date
+    risk_items: list[RiskItem]
+    risk_count: int
+    touches_due: list[Account]
+    milestones: list[Milestone]
+    renewals: list[Account]
+    drops: list[HealthScore]
+    scored_day: date | None
+    per_csm: list[dict[str, Any]] = field(default_factory=list)
+
+
+def today_for(*, user: User, day: date) -> Today:
+    """What `user` should do on `day`: their own book for a CSM, everybody's for a manager."""
+    owner = None if user.is_manager else user
+    active = Subscription.objects.filter(active_on(day), account=OuterRef("pk"))
+    customers = Account.objects.filter(Exists(active))
+    if owner is not None:
+        customers = customers.filter(owner=owner)
+    customer_ids = customers.values("pk")
+
+    open_items = RiskItem.objects.open().filter(
+        Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=day)
+    )
+    if owner is not None:
+        open_items = open_items.filter(
+            Q(assignee=owner) | Q(assignee__isnull=True, account__owner=owner)
+        )
+    # list(): shown in order and counted below without a second query per row.
+    risk_items = list(
+        open_items.select_related("account", "assignee").order_by("-priority", "pk")[:LIST_LIMIT]
+    )
+    risk_count = open_items.count()
+
+    touches_due = list(
+        with_next_touch_due(
+            Account.objects.filter(pk__in=customer_ids, tier__in=["A", "B"]).select_related("owner")
+        )
+        .filter(next_touch_due__lte=day)
+        .order_by("next_touch_due", "name")[:LIST_LIMIT]
+    )
+
+    milestones = list(
+        Milestone.objects.filter(
+            blueprint__account__in=customer_ids,
+            status=MilestoneStatus.OPEN,
+            due_on__lte=day + timedelta(days=MILESTONES_AHEAD_DAYS),
+        )
+        .select_related("blueprint__account", "owner")
+        .order_by("due_on", "pk")[:LIST_LIMIT]
+    )
+
+    scored_day = latest_scored_day()
+    renewals = list(
+        with_health(
+            Account.objects.filter(
+                pk__in=customer_ids,
+                renewal_date__gte=day,
+                renewal_date__lte=day + timedelta(days=RENEWALS_AHEAD_DAYS),
+            ),
+            scored_day,
+        )
+        .select_related("owner")
+        .order_by("renewal_date", "name")[:LIST_LIMIT]
+    )
+
+    drops: list[HealthScore] = []
+    if scored_day is not None:
+        drops = list(
+            HealthScore.objects.filter(
+                day=scored_day, account__in=customer_ids, trend_1__lte=-DROP_POINTS
+            )
+            .select_related("account")
+            .order_by("trend_1", "account__name")[:LIST_LIMIT]
+        )
+
+    result = Today(
+        day=day,
+        risk_items=risk_items,
+        risk_count=risk_count,
+        touches_due=touches_due,
+        milestones=milestones,
+        renewals=renewals,
+        drops=drops,
+        scored_day=scored_day,
+    )
+    if owner is None:
+        result.per_csm = _per_csm(day)
+    return result
+
+
+def _per_csm(day: date) -> list[dict[str, Any]]:
+    """Open risk items and overdue milestones per CSM (two grouped queries)."""
+    risks = Counter(
+        dict(
+            RiskItem.objects.open()
+            .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=day))
+            .order_by()
+            .values_list("assignee")
+            .annotate(n=Count("pk"))
+            .values_list("assignee", "n")
+        )
+    )
+    overdue = Counter(
+        dict(
+            Milestone.objects.overdue(day)
+            .order_by()
+            .values_list("blueprint__account__owner")
+            .annotate(n=Count("pk"))
+            .values_list("blueprint__account__owner", "n")
+        )
+    )
+    users = User.objects.filter(is_active=True).filter(
+        Q(role=Role.CSM) | Q(pk__in=list(risks)) | Q(pk__in=list(overdue))
+    )
+    return [
+        {"user": user, "risks": risks.get(user.pk, 0), "overdue": overdue.get(user.pk, 0)}
+        for user in users.order_by("name")
+    ]

@@ -1,0 +1,125 @@
+"""Touches and the cadence that says when the next one is due (DESIGN §2 tiered service, §4).
+
+Tier A accounts get a touch from their CSM every TOUCH_CADENCE_A_DAYS (7), tier B every
+TOUCH_CADENCE_B_DAYS (14). Tier C is served by automated usage-tips email every TIPS_EVERY_DAYS
+(14): its "touch" is the automated one the outbox writes when a tips email goes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.utils import timezone
+
+from accounts.models import Account, AccountQuerySet, Tier, User
+from csm.models import Touch, TouchKind, TouchOutcome
+
+
+class _Cadence(Mapping[str, int]):
+    """Days between CSM touches per tier, read from settings when asked (tests override them)."""
+
+    _settings = {"A": "TOUCH_CADENCE_A_DAYS", "B": "TOUCH_CADENCE_B_DAYS"}
+
+    def __getitem__(self, tier: str) -> int:
+        return int(getattr(settings, self._settings[tier]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._settings)
+
+    def __len__(self) -> int:
+        return len(self._settings)
+
+
+# {"A": 7, "B": 14} with the defaults; tier C is automated (settings.TIPS_EVERY_DAYS).
+CADENCE_DAYS: Mapping[str, int] = _Cadence()
+
+
+def cadence_days(tier: str) -> int:
+    """Days between touches for `tier`; for C, between automated tips emails."""
+    if tier == Tier.C:
+        return int(settings.TIPS_EVERY_DAYS)
+    return CADENCE_DAYS[tier]
+
+
+# --- Services -------------------------------------------------------------------------------------
+
+
+def log_touch(
+    *,
+    actor: User,
+    account: Account,
+    kind: str,
+    summary: str,
+    outcome: str,
+    next_step: str,
+    next_step_due: date | None,
+    happened_at: datetime | None = None,
+) -> Touch:
+    """Record a call, meeting, email or note with `account`. Managers log on every account, a CSM
+    only on their own book (PermissionDenied otherwise). Automated touches are the outbox's."""
+    if not account.can_be_edited_by(actor):
+        raise PermissionDenied("not your account")
+    if kind == TouchKind.AUTOMATED or kind not in TouchKind.values:
+        raise ValueError(f"a CSM cannot log a touch of kind {kind!r}")
+    if outcome and outcome not in TouchOutcome.values:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    return Touch.objects.create(
+        account=account,
+        kind=kind,
+        happened_at=happened_at or timezone.now(),
+        author=actor,
+        summary=summary,
+        outcome=outcome,
+        next_step=next_step,
+        next_step_due=next_step_due,
+    )
+
+
+# --- Queries --------------------------------------------------------------------------------------
+
+
+def _latest_touch_at(*, automated: bool) -> Subquery:
+    touches = Touch.objects.filter(account=OuterRef("pk"))
+    if automated:
+        touches = touches.filter(kind=TouchKind.AUTOMATED)
+    else:
+        touches = touches.exclude(kind=TouchKind.AUTOMATED)
+    # The (account, -happened_at) index answers this with one index probe per account.
+    return Subquery(touches.order_by("-happened_at").values("happened_at")[:1])
+
+
+def with_next_touch_due(accounts: AccountQuerySet) -> AccountQuerySet:
+    """Annotate each account with `last_touch_at` (its latest CSM touch; for tier C its latest
+    automated one) and `next_touch_due` (a date: the last touch's local date + the tier's cadence,
+    or contract start + cadence when never touched). Two correlated subqueries, no query per row,
+    so lists can filter and sort by `next_touch_due__lte=today`."""
+    cadence = Case(
+        When(tier=Tier.A, then=Value(timedelta(days=CADENCE_DAYS["A"]))),
+        When(tier=Tier.B, then=Value(timedelta(days=CADENCE_DAYS["B"]))),
+        default=Value(timedelta(days=settings.TIPS_EVERY_DAYS)),
+        output_field=models.DurationField(),
+    )
+    accounts = accounts.annotate(
+        last_touch_at=Case(
+            When(tier=Tier.C, then=_latest_touch_at(automated=True)),
+            default=_latest_touch_at(automated=False),
+            output_field=models.DateTimeField(),
+        )
+    )
+    # TruncDate: the touch's date in the installation's time zone. Cast: date + interval is a
+    # timestamp in PostgreSQL and a string in SQLite; both become a date.
+    since = Coalesce(
+        TruncDate("last_touch_at"), F("contract_start"), output_field=models.DateField()
+    )
+    return accounts.annotate(
+        next_touch_due=Cast(
+            models.ExpressionWrapper(since + cadence, output_field=models.DateTimeField()),
+            models.DateField(),
+        )
+    )

@@ -1,0 +1,116 @@
+"""Reads of health data that several views, the API and commands share."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import CharField, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.utils.translation import gettext as _
+
+from accounts.models import Account
+from health import scoring
+from health.models import HealthScore
+
+
+def latest_score(account: Account, day: date | None = None) -> HealthScore | None:
+    """The account's newest score (on or before `day` when given)."""
+    scores = account.health_scores.select_related("override__created_by")
+    if day is not None:
+        scores = scores.filter(day__lte=day)
+    return scores.order_by("-day").first()
+
+
+def health_payload(score: HealthScore) -> dict[str, Any]:
+    """The `health --json` and `GET /api/v1/accounts/<external_id>/health` body (DESIGN §5).
+
+    `score` is the score in force (a manager's override when one applies); the measures are
+    what the scorecard computed, and their contributions add up to the computed score.
+    """
+    return {
+        "account": score.account.external_id,
+        "date": score.day.isoformat(),
+        "score": score.score,
+        "band": score.band,
+        "trend": {"1d": score.trend_1, "7d": score.trend_7, "30d": score.trend_30},
+        "measures": [
+            {
+                "key": measure["key"],
+                "raw": measure["raw"],
+                "score": measure["score"],
+                "weight": measure["weight"],
+                "contribution": measure["contribution"],
+            }
+            for measure in score.measures
+        ],
+    }
+
+
+def latest_scored_day() -> date | None:
+    """The newest day with scores (the list shows every account's score of that day)."""
+    return HealthScore.objects.order_by("-day").values_list("day", flat=True).first()
+
+
+def with_health(accounts: QuerySet[Account], day: date | None) -> QuerySet[Account]:
+    """Annotate `health_score` and `health_band` of `day` (None for accounts without one), as
+    subqueries on the (account, day) unique index, so a page of accounts costs no extra query."""
+    if day is None:
+        return accounts.annotate(
+            health_score=Value(None, output_field=IntegerField()),
+            health_band=Value(None, output_field=CharField()),
+        )
+    scores = HealthScore.objects.filter(account=OuterRef("pk"), day=day)
+    return accounts.annotate(
+        health_score=Subquery(scores.values("score")[:1]),
+        health_band=Subquery(scores.values("band")[:1]),
+    )
+
+
+HISTORY_DAYS = 90
+
+
+def health_card(account: Account) -> dict[str, Any] | None:
+    """What the account page shows about health: the latest score with its measures explained
+    against 30 days before, and the 90-day history. Three queries; None before the first score."""
+    score = latest_score(account)
+    if score is None:
+        return None
+    history = list(
+        account.health_scores.filter(day__gt=score.day - timedelta(days=HISTORY_DAYS))
+        .order_by("day")
+        .values_list("day", "score", "measures")
+    )
+    month_ago = score.day - timedelta(days=30)
+    was = {
+        measure["key"]: measure["raw"]
+        for day, _score, measures in history
+        if day == month_ago
+        for measure in measures
+    }
+    measures = []
+    for measure in score.measures:
+        definition = scoring.DEFAULTS_BY_KEY.get(measure["key"])
+        measures.append(
+            {
+                **measure,
+                "label": definition.label if definition else measure["key"],
+                "description": definition.description if definition else "",
+                "sentence": scoring.explain(
+                    measure["key"], measure["raw"], was.get(measure["key"])
+                ),
+            }
+        )
+    measures.sort(key=lambda m: -m["contribution"])
+    return {
+        "score": score,
+        "trends": [
+            (_("1 day"), score.trend_1),
+            (_("7 days"), score.trend_7),
+            (_("30 days"), score.trend_30),
+        ],
+        "measures": measures,
+        "chart": {
+            "labels": [day.isoformat() for day, _score, _measures in history],
+            "values": [value for _day, value, _measures in history],
+        },
+    }

@@ -1,0 +1,35 @@
+"""The fixed cast: Alice is a CSM who owns accounts, Bob is another CSM, Maggie is a manager."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(email="alice@example.com", name="Alice Archer", role=Role.CSM)
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(email="bob@example.com", name="Bob Baker", role=Role.CSM)
+
+
+@pytest.fixture
+def maggie(db):
+    return UserFactory(email="maggie@example.com", name="Maggie Manager", role=Role.MANAGER)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def maggie_client(client, maggie):
+    client.force_login(maggie)
+    return client

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+
+from accounts.models import Account, Contact, Role, Subscription, User
+from health.scoring import band_for
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Sequence(lambda n: f"User {n}")
+    role = Role.CSM
+    password = factory.django.Password("password")
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    external_id = factory.Sequence(lambda n: f"acct-{n:05d}")
+    name = factory.Sequence(lambda n: f"Customer {n:05d}")
+    segment = "basic"
+    contract_start = date(2025, 1, 15)
+    tier = "C"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    subscription_id = factory.Sequence(lambda n: f"sub-{n:06d}")
+    account = factory.SubFactory(AccountFactory)
+    start_date = date(2025, 1, 15)
+    end_date = None
+    amount = Decimal("100.00")
+    interval = "month"
+
+
+class HealthScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "health.HealthScore"
+
+    account = factory.SubFactory(AccountFactory)
+    day = date(2026, 11, 22)
+    score = 80
+    computed_score = factory.SelfAttribute("score")
+    band = factory.LazyAttribute(lambda o: band_for(o.score))
+    # One measure whose contribution is the whole score.
+    measures = factory.LazyAttribute(
+        lambda o: [
+            {
+                "key": "active_days",
+                "raw": 20,
+                "score": o.score,
+                "weight": 25,
+                "contribution": o.score,
+            }
+        ]
+    )
+
+
+class RiskItemFactory(factory.django.DjangoModelFactory):
+    """An open at-risk item for the account's owner (the nightly's defaults)."""
+
+    class Meta:
+        model = "csm.RiskItem"
+
+    account = factory.SubFactory(AccountFactory)
+    assignee = factory.LazyAttribute(lambda o: o.account.owner)
+    opened_on = date(2026, 11, 20)
+    updated_on = date(2026, 11, 22)
+    reasons = factory.LazyFunction(lambda: [{"key": "red_band", "text": "health score 30 (red)"}])
+    mrr = Decimal("1000.00")
+    priority = Decimal("1000.00")
+    checklist = factory.LazyFunction(
+        lambda: [
+            {"text": "Review the health measures with the account", "done": False},
+            {"text": "Agree a recovery plan", "done": False},
+        ]
+    )

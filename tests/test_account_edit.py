@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from django.urls import reverse
+
+from accounts.models import Account, AuditEntry, Contact
+from tests.factories import AccountFactory, SubscriptionFactory
+
+
+def edit_url(account):
+    return reverse("accounts:edit", args=[account.external_id])
+
+
+def form_data(account, **changes):
+    data = {
+        "name": account.name,
+        "segment": account.segment,
+        "renewal_date": "",
+        "seats": "",
+        "reason": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_csm_edits_the_profile_of_their_own_account(alice_client, alice):
+    account = AccountFactory(owner=alice, name="Old name")
+    response = alice_client.post(edit_url(account), form_data(account, name="New name", seats="12"))
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.name, account.seats) == ("New name", 12)
+    fields = set(AuditEntry.objects.filter(account=account).values_list("field", flat=True))
+    assert fields == {"name", "seats"}
+
+
+def test_a_csm_cannot_edit_another_csms_account(alice_client, bob):
+    account = AccountFactory(owner=bob, name="Bob's")
+    assert alice_client.get(edit_url(account)).status_code == 403
+    assert (
+        alice_client.post(edit_url(account), form_data(account, name="Hijacked")).status_code == 403
+    )
+    account.refresh_from_db()
+    assert account.name == "Bob's"
+
+
+def test_a_csm_cannot_change_owner_or_tier_even_by_posting_them(alice_client, alice, bob):
+    account = AccountFactory(owner=alice, tier="C")
+    alice_client.post(
+        edit_url(account),
+        form_data(account, owner=bob.pk, tier_override="A", tier_override_reason="x"),
+    )
+    account.refresh_from_db()
+    assert account.owner == alice and account.tier_override == "" and account.tier == "C"
+
+
+def test_a_manager_reassigns_an_account_and_it_is_audited(maggie_client, maggie, alice, bob):
+    account = AccountFactory(owner=alice)
+    maggie_client.post(
+        edit_url(account),
+        form_data(account, owner=bob.pk, reason="Alice is on leave", tier_override=""),
+    )
+    account.refresh_from_db()
+    assert account.owner == bob
+    entry = AuditEntry.objects.get(account=account, field="owner")
+    assert (entry.actor, entry.old_value, entry.new_value, entry.reason) == (
+        maggie,
+        "Alice Archer",
+        "Bob Baker",
+        "Alice is on leave",
+    )
+
+
+def test_a_tier_override_needs_a_reason(maggie_client):
+    account = AccountFactory(tier="C")
+    response = maggie_client.post(edit_url(account), form_data(account, tier_override="A"))
+    assert response.status_code == 200
+    assert "Say why this account gets a different tier." in response.content.decode()
+    account.refresh_from_db()
+    assert account.tier_override == ""
+
+
+def test_a_tier_override_wins_at_once_and_clearing_it_returns_to_the_rule(maggie_client):
+    account = AccountFactory(tier="C")
+    SubscriptionFactory(account=account, amount="600")  # B by the rule
+    maggie_client.post(
+        edit_url(account),
+        form_data(account, tier_override="A", tier_override_reason="Reference customer"),
+    )
+    account.refresh_from_db()
+    assert (account.tier, account.tier_override_reason) == ("A", "Reference customer")
+    entry = AuditEntry.objects.get(account=account, field="tier_override")
+    assert (entry.new_value, entry.reason) == ("A", "Reference customer")
+    maggie_client.post(
+        edit_url(account), form_data(account, tier_override="", tier_override_reason="")
+    )
+    account.refresh_from_db()
+    assert (account.tier, account.tier_override, account.tier_override_reason) == ("B", "", "")
+
+
+def test_bad_input_names_the_field_and_writes_nothing(maggie_client):
+    account = AccountFactory(name="Keep", seats=5)
+    response = maggie_client.post(
+        edit_url(account), form_data(account, name="", seats="-3", segment="gold")
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Name: This field is required." in body and "Seats:" in body and "Segment:" in body
+    account.refresh_from_db()
+    assert (account.name, account.seats) == ("Keep", 5)
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_owner_adds_a_contact_and_a_new_primary_replaces_the_old(alice_client, alice):
+    account = AccountFactory(owner=alice)
+    url = reverse("accounts:contact_add", args=[account.external_id])
+    alice_client.post(url, {"name": "First", "email": "first@x.example", "is_primary": "on"})
+    alice_client.post(url, {"name": "Second", "email": "second@x.example", "is_primary": "on"})
+    assert list(account.contacts.values_list("name", "is_primary")) == [
+        ("Second", True),
+        ("First", False),
+    ]
+
+
+def test_a_duplicate_contact_email_is_refused_with_a_message(alice_client, alice):
+    account = AccountFactory(owner=alice)
+    url = reverse("accounts:contact_add", args=[account.external_id])
+    alice_client.post(url, {"name": "First", "email": "same@x.example"})
+    response = alice_client.post(url, {"name": "Again", "email": "SAME@x.example"})
+    assert response.status_code == 200
+    assert "already has a contact with this email" in response.content.decode()
+    assert Contact.objects.count() == 1
+
+
+def test_a_csm_cannot_add_contacts_to_another_book(alice_client, bob):
+    account = AccountFactory(owner=bob)
+    url = reverse("accounts:contact_add", args=[account.external_id])
+    assert alice_client.post(url, {"name": "X", "email": "x@x.example"}).status_code == 403
+    assert not Account.objects.get(pk=account.pk).contacts.exists()

@@ -1,0 +1,120 @@
+"""The Today page: a CSM's home after login, a manager's across the team (csm/today.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from csm.models import Blueprint, Milestone, RiskItem
+from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(datetime(2026, 11, 23, 9, tzinfo=UTC), tick=False):
+        yield
+
+
+def customer(owner, name, tier="A", **kwargs):
+    account = AccountFactory(
+        owner=owner, name=name, tier=tier, contract_start=date(2025, 1, 1), **kwargs
+    )
+    SubscriptionFactory(account=account, amount=Decimal("1000"), start_date=date(2025, 1, 1))
+    return account
+
+
+def risk(account, priority, **kwargs):
+    return RiskItem.objects.create(
+        account=account,
+        assignee=account.owner,
+        opened_on=TODAY - timedelta(days=3),
+        updated_on=TODAY,
+        priority=Decimal(priority),
+        mrr=Decimal("1000"),
+        reasons=[{"key": "red_band", "text": "health score 30 (red)"}],
+        **kwargs,
+    )
+
+
+def book(owner, n, prefix):
+    """n customers of `owner`, each with a risk item, an overdue milestone, a renewal soon, a
+    score drop and (tier A, never touched) a touch due."""
+    for i in range(n):
+        account = customer(owner, f"{prefix} {i:03d}", renewal_date=TODAY + timedelta(days=30 + i))
+        risk(account, 1000 + i)
+        blueprint = Blueprint.objects.create(account=account, started_on=date(2025, 1, 1))
+        Milestone.objects.create(
+            blueprint=blueprint,
+            side="ours",
+            title="First data report",
+            due_on=TODAY - timedelta(days=2),
+        )
+        HealthScoreFactory(account=account, day=TODAY - timedelta(days=1), score=40, trend_1=-12)
+
+
+def test_a_csm_lands_on_today_and_sees_their_own_work_only(client, alice, bob):
+    book(alice, 2, "Alice Co")
+    book(bob, 2, "Bob Co")
+    client.force_login(alice)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    today = response.context["today"]
+    assert [item.account.name for item in today.risk_items] == ["Alice Co 001", "Alice Co 000"]
+    assert {a.name for a in today.touches_due} == {"Alice Co 000", "Alice Co 001"}
+    assert {m.blueprint.account.name for m in today.milestones} == {"Alice Co 000", "Alice Co 001"}
+    assert [a.name for a in today.renewals] == ["Alice Co 000", "Alice Co 001"]
+    assert {s.account.name for s in today.drops} == {"Alice Co 000", "Alice Co 001"}
+    body = response.content.decode()
+    assert "health score 30 (red)" in body and "Bob Co" not in body
+
+
+def test_snoozed_and_resolved_items_stay_off_today(alice_client, alice):
+    snoozed = customer(alice, "Snoozed")
+    risk(snoozed, 10, snoozed_until=TODAY + timedelta(days=3))
+    done = customer(alice, "Done")
+    risk(done, 10, resolved_at=datetime(2026, 11, 22, tzinfo=UTC), resolution="saved")
+    today = alice_client.get(reverse("home")).context["today"]
+    assert today.risk_items == [] and today.risk_count == 0
+
+
+def test_a_manager_sees_the_team_with_a_count_per_csm(maggie_client, alice, bob):
+    book(alice, 2, "Alice Co")
+    book(bob, 1, "Bob Co")
+    today = maggie_client.get(reverse("home")).context["today"]
+    assert today.risk_count == 3
+    per_csm = {row["user"].email: (row["risks"], row["overdue"]) for row in today.per_csm}
+    assert per_csm["alice@example.com"] == (2, 2)
+    assert per_csm["bob@example.com"] == (1, 1)
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_the_query_count_does_not_grow_with_rows(client, alice, n, django_assert_num_queries):
+    book(alice, n, "Co")
+    client.force_login(alice)
+    # session, user, risk items (with accounts), risk count, touches due, milestones, latest
+    # scored day, renewals (with health), score drops
+    with django_assert_num_queries(9):
+        client.get(reverse("home"))
+
+
+def test_a_touch_is_logged_inline_from_today(alice_client, alice):
+    from csm.models import Touch
+
+    account = customer(alice, "Due Co", tier="A")
+    body = alice_client.get(reverse("home")).content.decode()
+    assert f'id="touch-form-{account.pk}"' in body
+    response = alice_client.post(
+        reverse("touches:log", args=[account.external_id]),
+        {"kind": "call", "summary": "Weekly call", "next": "/"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert Touch.objects.filter(account=account, summary="Weekly call").exists()
+    today = alice_client.get(reverse("home")).context["today"]
+    assert account not in today.touches_due
