@@ -314,3 +314,61 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.filename}"
+
+
+# --- KPIs ----------------------------------------------------------------------------------------
+
+
+class Movement(models.TextChoices):
+    """MRR movements of an account in a month (DESIGN §4)."""
+
+    NEW = "new", _("New")
+    REACTIVATION = "reactivation", _("Reactivation")
+    EXPANSION = "expansion", _("Expansion")
+    CONTRACTION = "contraction", _("Contraction")
+    CHURN = "churn", _("Churn")
+
+
+class MrrMovement(models.Model):
+    """An account's month: month-end MRR of the month before and of this month, and the movement
+    between them (blank when unchanged or zero throughout). Written by the nightly run, so the KPI
+    pages can break churn and expansion down by tier, segment and owner in SQL."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mrr_months")
+    month = models.DateField()  # the first day of the month
+    mrr_start = models.DecimalField(max_digits=12, decimal_places=2)
+    mrr_end = models.DecimalField(max_digits=12, decimal_places=2)
+    movement = models.CharField(max_length=16, choices=Movement.choices, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["month", "account_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month"], name="one_mrr_movement_per_month"),
+        ]
+        # KPI pages: a month's movements of one kind.
+        indexes = [models.Index(fields=["month", "movement"], name="mrr_movement_month")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.month:%Y-%m} {self.movement or '-'} {self.amount}"
+
+
+class KpiSnapshot(models.Model):
+    """The monthly KPIs of DESIGN §4 for one month and scope ("all", or "owner:<user id>" for a
+    CSM's book), as `kpis --json` prints them. Closed months are written once; the current month
+    is rewritten every night."""
+
+    month = models.DateField()  # the first day of the month
+    scope = models.CharField(max_length=32, default="all")
+    values = models.JSONField()
+    closed = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scope", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "scope"], name="one_kpi_snapshot_per_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"KPIs {self.scope} {self.month:%Y-%m}"

@@ -281,3 +281,89 @@ class SavePlay(models.Model):
 
     def __str__(self) -> str:
         return self.get_reason_display()
+
+
+# --- Goals and experiments -----------------------------------------------------------------------
+
+
+class ScopeKind(models.TextChoices):
+    ALL = "all", _("All accounts")
+    TIER = "tier", _("Tier")
+    SEGMENT = "segment", _("Segment")
+    CSM = "csm", _("CSM's book")
+
+
+class Goal(models.Model):
+    """A manager's short-term target for one KPI over a period, in a scope (all / tier / segment /
+    one CSM's book); the overview shows progress against it."""
+
+    metric = models.CharField(_("metric"), max_length=32)  # a key of the `kpis` JSON
+    scope_kind = models.CharField(_("scope"), max_length=8, choices=ScopeKind.choices)
+    scope_value = models.CharField(_("scope value"), max_length=32, blank=True)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("until"))
+    target = models.DecimalField(_("target"), max_digits=14, decimal_places=6)
+    at_most = models.BooleanField(
+        _("lower is better"), default=True, help_text=_("met when the value is at most the target")
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_end", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.scope_kind} {self.period_start}–{self.period_end}"
+
+
+class Experiment(models.Model):
+    """A retention play tried on accounts drawn at random from a scope, against a holdout control
+    group; after the window the app compares churn and health change between the groups."""
+
+    name = models.CharField(_("name"), max_length=200)
+    play = models.TextField(_("play"), help_text=_("what the CSM does for treatment accounts"))
+    scope_kind = models.CharField(_("scope"), max_length=8, choices=ScopeKind.choices)
+    scope_value = models.CharField(_("scope value"), max_length=32, blank=True)
+    treatment_size = models.PositiveIntegerField(_("treatment accounts"))
+    control_size = models.PositiveIntegerField(_("control accounts"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    seed = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExperimentGroup(models.TextChoices):
+    TREATMENT = "treatment", _("Treatment")
+    CONTROL = "control", _("Control")
+
+
+class ExperimentAssignment(models.Model):
+    """An account's place in an experiment, with what is compared at the end."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="assignments")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=16, choices=ExperimentGroup.choices)
+    health_start = models.SmallIntegerField(null=True, blank=True)
+    play_done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "account"], name="one_assignment_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id} {self.account_id} {self.group}"
