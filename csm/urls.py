@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("csm.touch_urls")),
     path("", include("csm.blueprint_urls")),
     path("", include("csm.queue_urls")),
+    path("", include("csm.kpi_urls")),
     path("admin/", admin.site.urls),
 ]
