@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts import rules
 from accounts.audit import record_changes
+from accounts.bulk import update_rows
 from accounts.models import Account, Role, User
 
 # Fields a CSM may change on an account of their own book; managers may also change these.
@@ -85,7 +86,7 @@ def refresh_tiers(*, today: date, account_ids: list[int] | None = None) -> int:
         if tier != account.tier:
             account.tier = tier
             changed.append(account)
-    Account.objects.bulk_update(changed, ["tier"], batch_size=1000)
+    update_rows(Account, [(account, ["tier"]) for account in changed])
     return len(changed)
 
 

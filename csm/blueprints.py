@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.audit import record_changes
+from accounts.bulk import update_rows
 from accounts.models import Account, Contact, User
 from csm.models import (
     Blueprint,
@@ -398,7 +399,5 @@ def simulate_demo_progress(*, seed: int, today: date) -> int:
             closed.append(
                 Milestone(pk=pk, status=status, completed_on=completed_on, completion_note=note)
             )
-    Milestone.objects.bulk_update(
-        closed, ["status", "completed_on", "completion_note"], batch_size=500
-    )
+    update_rows(Milestone, [(m, ["status", "completed_on", "completion_note"]) for m in closed])
     return len(closed)

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from accounts.bulk import update_rows
 from accounts.models import Account, Subscription, Tier, active_on
 from csm.models import Resolution, RiskItem, Touch, TouchKind, TouchOutcome
 from csm.touches import cadence_days
@@ -107,7 +108,8 @@ def simulate_queue_work(*, seed: int, today: date) -> int:
         )
         item.resolved_at = datetime.combine(item.cleared_on, time(16), tzinfo=zone)
         item.resolved_by_id = item.assignee_id or item.account.owner_id
-    RiskItem.objects.bulk_update(
-        items, ["resolution", "resolution_note", "resolved_at", "resolved_by"], batch_size=1000
+    update_rows(
+        RiskItem,
+        [(item, ["resolution", "resolution_note", "resolved_at", "resolved_by"]) for item in items],
     )
     return len(items)

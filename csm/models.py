@@ -239,7 +239,7 @@ class RiskItem(models.Model):
     )
     opened_on = models.DateField()
     updated_on = models.DateField()
-    # [{"key": RiskReason, "text": "logins −60% vs the 60 days before"}] as of updated_on.
+    # [{"key": RiskReason, "text": "logins −60% vs the 60 days before"}], as changed on updated_on.
     reasons = models.JSONField(default=list)
     # The day the rules stopped firing (the item stays open until someone resolves it).
     cleared_on = models.DateField(null=True, blank=True)

@@ -344,14 +344,16 @@ def test_a_manager_reassigns_and_a_csm_cannot(client, alice, bob, maggie):
     assert client.post(url, {"assignee": bob.pk}).status_code == 403
 
     client.force_login(maggie)
-    response = client.post(url, {"assignee": bob.pk}, **HTMX)
+    response = client.post(url, {"assignee": bob.email.upper()}, **HTMX)
     assert response.status_code == 200
     item.refresh_from_db()
     assert item.assignee == bob
     assert AuditEntry.objects.filter(action="risk_item.reassign").count() == 1
 
-    response = client.post(url, {"assignee": "99999"}, **HTMX)
-    assert "Assign to: Select a valid choice" in response.content.decode()
+    response = client.post(url, {"assignee": "nobody@example.com"}, **HTMX)
+    assert "Assign to: nobody@example.com is not an active CSM or manager." in (
+        response.content.decode()
+    )
     item.refresh_from_db()
     assert item.assignee == bob
 
