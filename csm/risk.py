@@ -3,7 +3,7 @@ words, with the numbers behind them), and in what order.
 
 `refresh_risk_items(day=D)`:
 1. Evaluates the default rules for every customer scored on D, from a few set-based queries
-   (the day's health scores, overdue milestones, cadence).
+   (the day's health scores, overdue milestones, cadence, detractor answers).
 2. Opens an item for an account that has reasons and no open item (with the save play's checklist
    of its reasons), or updates the open one's reasons, MRR and priority.
 3. Notes clearing: an open item whose account no longer has reasons gets cleared_on = D; it stays
@@ -22,9 +22,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Min
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.bulk import update_rows
 from accounts.models import Account
 from csm.models import Milestone, RiskItem, RiskReason
 from health.models import HealthScore
@@ -43,8 +45,12 @@ EXTRA_REASON_WEIGHT = Decimal("0.1")
 SCORE_DROP_POINTS = 15
 INACTIVE_DAYS = 14
 RENEWAL_WINDOW_DAYS = 90
+# "Detractor answer in the last 30 days" (issue 5): the answer's day and the 29 days before D.
+DETRACTOR_DAYS = 30
 
 Reason = tuple[str, str]  # (RiskReason key, the words shown)
+# What a nightly re-evaluation may change on an open item; updated_on moves only when one does.
+CHANGING_FIELDS = ("reasons", "mrr", "priority", "cleared_on")
 
 
 def risk_weight(keys: list[str]) -> Decimal:
@@ -135,6 +141,62 @@ def _milestone_reasons(day: date) -> dict[int, list[Reason]]:
     }
 
 
+def detractor_words(
+    *, kind: str, score: int, contact: str, on: date, comment: str, more: int = 0
+) -> str:
+    """A detractor answer in words: "NPS 3 from Ana Lima on 2026-11-20: 'too slow'"."""
+    text = _("%(kind)s %(score)s from %(who)s on %(d)s") % {
+        "kind": kind.upper(),
+        "score": score,
+        "who": contact or _("a contact"),
+        "d": on.isoformat(),
+    }
+    comment = " ".join(comment.split())
+    if comment:
+        text += f": '{comment[:117] + '…' if len(comment) > 120 else comment}'"
+    if more:
+        text += " " + ngettext(
+            "(and %(n)s more detractor answer)", "(and %(n)s more detractor answers)", more
+        ) % {"n": more}
+    return text
+
+
+def _detractor_reasons(day: date) -> dict[int, list[Reason]]:
+    """Accounts with a detractor answer in the DETRACTOR_DAYS up to D: the latest one in words
+    (one query over that window's detractor answers)."""
+    from feedback.services import detractor_answers, local_day_bounds
+
+    start, _end = local_day_bounds(day - timedelta(days=DETRACTOR_DAYS - 1))
+    _start, end = local_day_bounds(day)
+    latest: dict[int, dict[str, Any]] = {}
+    counts: dict[int, int] = defaultdict(int)
+    rows = (
+        detractor_answers()
+        .filter(answered_at__gte=start, answered_at__lt=end)
+        .order_by("account_id", "-answered_at", "-pk")
+        .values("account_id", "kind", "score", "comment", "answered_at", "contact__name")
+    )
+    for row in rows:
+        counts[row["account_id"]] += 1
+        latest.setdefault(row["account_id"], row)
+    return {
+        account_id: [
+            (
+                RiskReason.DETRACTOR,
+                detractor_words(
+                    kind=row["kind"],
+                    score=row["score"],
+                    contact=row["contact__name"] or "",
+                    on=timezone.localdate(row["answered_at"]),
+                    comment=row["comment"],
+                    more=counts[account_id] - 1,
+                ),
+            )
+        ]
+        for account_id, row in latest.items()
+    }
+
+
 def _touch_reasons(day: date, account_ids: list[int]) -> dict[int, list[Reason]]:
     """Tier A and B accounts whose cadence touch is overdue (csm.touches computes the cadence)."""
     from csm.touches import with_next_touch_due
@@ -171,7 +233,11 @@ def refresh_risk_items(
     customers = {score.account_id for score in scores}
     # Only customers (accounts scored that day) can be at risk; a churned account's overdue
     # milestones do not put it back in the queue.
-    for extra in (_milestone_reasons(day), _touch_reasons(day, list(customers))):
+    for extra in (
+        _milestone_reasons(day),
+        _touch_reasons(day, list(customers)),
+        _detractor_reasons(day),
+    ):
         for account_id, found in extra.items():
             if account_id in customers:
                 reasons[account_id].extend(found)
@@ -202,7 +268,11 @@ def refresh_risk_items(
                     **fields,
                 )
             )
-        elif item.opened_on <= day:
+        elif item.opened_on <= day and any(
+            getattr(item, name) != fields[name] for name in CHANGING_FIELDS
+        ):
+            # Only items whose reasons or numbers changed are written: at 50,000 accounts most
+            # open items read the same as yesterday.
             for name, value in fields.items():
                 setattr(item, name, value)
             updated.append(item)
@@ -212,8 +282,6 @@ def refresh_risk_items(
             cleared.append(item)
     with transaction.atomic():
         RiskItem.objects.bulk_create(created, batch_size=1000)
-        RiskItem.objects.bulk_update(
-            updated, ["reasons", "mrr", "priority", "updated_on", "cleared_on"], batch_size=1000
-        )
-        RiskItem.objects.bulk_update(cleared, ["cleared_on"], batch_size=1000)
+        update_rows(RiskItem, [(item, [*CHANGING_FIELDS, "updated_on"]) for item in updated])
+        update_rows(RiskItem, [(item, ["cleared_on"]) for item in cleared])
     return {"risk_opened": len(created), "risk_updated": len(updated), "risk_cleared": len(cleared)}

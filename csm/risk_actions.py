@@ -162,6 +162,11 @@ def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: 
             reason=note,
             account=item.account,
         )
+        if resolution == Resolution.CHURNED:
+            # The account's churn record: its open one if the nightly or a CSM made it already.
+            from feedback.churn import churn_for_risk_resolution
+
+            churn_for_risk_resolution(account=item.account, by=actor, note=note)
     _refresh(item, locked, "resolution", "resolution_note", "resolved_at", "resolved_by")
     return item
 

@@ -185,6 +185,17 @@ INGEST_MAX_BYTES = 1024 * 1024
 # 600 requests of 1,000 events is 10,000 events/s from one key.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 
+# --- Surveys (feedback) ------------------------------------------------------------------------
+
+# The address emailed links start with (no request is around when the nightly run sends them).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A survey link works this many days after it was sent (DESIGN §5: 30).
+SURVEY_TOKEN_DAYS = env.int("SURVEY_TOKEN_DAYS", default=30)
+# Scheduled and bulk sends never survey one email address more often than this, whatever survey.
+SURVEY_MIN_INTERVAL_DAYS = env.int("SURVEY_MIN_INTERVAL_DAYS", default=30)
+# Requests per IP address and minute to the public answer pages (counted in the cache); 0 = off.
+SURVEY_RATE_LIMIT_PER_MINUTE = env.int("SURVEY_RATE_LIMIT_PER_MINUTE", default=30)
+
 # --- Security ----------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True

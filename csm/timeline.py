@@ -1,9 +1,10 @@
 """An account's timeline: everything that happened with it, newest first, in one list.
 
-Five sources, one query each, whatever the account's history: touches, the audit trail
+Seven sources, one query each, whatever the account's history: touches, the audit trail
 (milestone changes, overrides, resolutions…), health band changes, subscription starts and ends,
-and at-risk queue items opened and resolved. Each source is cut to `limit` rows in SQL, then the
-entries are merged in Python and cut to `limit` again.
+at-risk queue items opened and resolved, survey answers, and churns and reactivations. Each
+source is cut to `limit` rows in SQL, then the entries are merged in Python and cut to `limit`
+again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, AuditEntry, Subscription
 from csm.models import RiskItem, Touch
+from feedback.models import ChurnEvent, Response
 from health.models import Band, HealthScore
 
 HEALTH_DAYS = 180
@@ -28,7 +30,7 @@ _RISK_RESOLUTION_FIELDS = {"resolution", "resolution_note", "resolved_at", "reso
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime  # aware; a date-only event sorts at the start of its day
-    kind: str  # touch | change | health | subscription | risk
+    kind: str  # touch | change | health | subscription | risk | survey | churn
     label: str  # short, translated: "Call", "Change", "Health"…
     title: str
     detail: str = ""
@@ -63,6 +65,12 @@ def account_timeline(
         *_risk_entries(
             account.risk_items.select_related("resolved_by").order_by("-opened_on", "-pk")[:limit]
         ),
+        *_response_entries(
+            account.responses.select_related("contact", "survey").order_by("-answered_at", "-pk")[
+                :limit
+            ]
+        ),
+        *_churn_entries(account.churn_events.select_related("marked_by", "competitor")[:limit]),
     ]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
@@ -192,6 +200,68 @@ def _risk_entries(items: Iterable[RiskItem]) -> list[TimelineEntry]:
                     title=_("Risk resolved: %(how)s") % {"how": item.get_resolution_display()},
                     detail=item.resolution_note,
                     actor=str(item.resolved_by) if item.resolved_by else "",
+                )
+            )
+    return entries
+
+
+def _response_entries(responses: Iterable[Response]) -> list[TimelineEntry]:
+    entries = []
+    for response in responses:
+        title = _("%(kind)s %(score)s (%(low)s–%(high)s) from %(who)s") % {
+            "kind": response.kind.upper(),
+            "score": response.score,
+            "low": response.scale_min,
+            "high": response.scale_max,
+            "who": response.contact.name if response.contact else _("a contact"),
+        }
+        if response.is_detractor:
+            title += " · " + _("detractor")
+        detail = [f"“{response.comment}”"] if response.comment else []
+        detail += [f"{question}: {answer}" for question, answer in (response.answers or {}).items()]
+        entries.append(
+            TimelineEntry(
+                at=response.answered_at,
+                kind="survey",
+                label=_("Survey"),
+                title=title,
+                detail="\n".join([response.survey.name, *detail]),
+            )
+        )
+    return entries
+
+
+def _churn_entries(events: Iterable[ChurnEvent]) -> list[TimelineEntry]:
+    """A churn record (feedback.churn), and its reactivation when the customer came back."""
+    entries = []
+    for event in events:
+        detail = []
+        if event.completed_at is not None:
+            detail.append(_("Reason: %(r)s") % {"r": event.get_category_display()})
+            if event.competitor is not None:
+                detail.append(_("Competitor: %(c)s") % {"c": event.competitor.name})
+        if event.note:
+            detail.append(event.note)
+        entries.append(
+            TimelineEntry(
+                at=_start_of(event.churned_on),
+                kind="churn",
+                label=_("Churn"),
+                title=_("Churned, %(mrr)s MRR lost") % {"mrr": f"{event.mrr_lost:.2f}"},
+                detail="\n".join(detail),
+                actor=str(event.marked_by) if event.marked_by else _("Nightly run"),
+                date_only=True,
+            )
+        )
+        if event.reactivated_on is not None:
+            entries.append(
+                TimelineEntry(
+                    at=_start_of(event.reactivated_on),
+                    kind="churn",
+                    label=_("Churn"),
+                    title=_("Reactivated after the churn of %(day)s")
+                    % {"day": event.churned_on.isoformat()},
+                    date_only=True,
                 )
             )
     return entries

@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("csm.blueprint_urls")),
     path("", include("csm.queue_urls")),
     path("", include("csm.kpi_urls")),
+    path("", include("feedback.report_urls")),
+    path("", include("feedback.urls")),
     path("admin/", admin.site.urls),
 ]

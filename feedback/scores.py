@@ -43,7 +43,7 @@ def ces(scores: Iterable[int]) -> tuple[Decimal, Decimal] | None:
 
 
 def nps_group(score: int) -> str:
-    """"promoter", "passive" or "detractor" for an NPS answer."""
+    """Whether an NPS answer is a promoter, a passive or a detractor."""
     if score >= 9:
         return "promoter"
     if score >= 7:

@@ -27,6 +27,8 @@ WINDOW_DAYS = 30
 TREND_BASELINE_DAYS = 60
 # "Days since last activity" looks back this far; no activity in it reads as this many days.
 INACTIVITY_HORIZON_DAYS = WINDOW_DAYS + TREND_BASELINE_DAYS
+# "Latest NPS/CSAT" reads the latest answer this many days back at most.
+SENTIMENT_DAYS = 180
 
 
 class GridError(ValueError):
@@ -97,9 +99,29 @@ DEFAULT_MEASURES: tuple[MeasureDef, ...] = (
         grid((0, 100), (1, 30), (2, 0)),
         10,
     ),
+    MeasureDef(
+        "sentiment",
+        gettext_lazy("Latest NPS/CSAT"),
+        gettext_lazy(
+            "The latest NPS or CSAT answer in the last 180 days, on a 0–100 scale: NPS × 10 "
+            "(a 7 is 70), CSAT 1–5 as 0, 25, 50, 75, 100. Detractors (NPS 0–6, CSAT 1–2) score "
+            "low, promoters (NPS 9–10, CSAT 5) full. No value without an answer."
+        ),
+        grid((0, 0), (30, 15), (50, 35), (60, 45), (70, 70), (80, 85), (90, 100)),
+        10,
+    ),
 )
 DEFAULTS_BY_KEY = {measure.key: measure for measure in DEFAULT_MEASURES}
 MEASURE_KEYS = tuple(DEFAULTS_BY_KEY)
+
+
+def sentiment_value(kind: str, score: int) -> Decimal | None:
+    """An NPS (0–10) or CSAT (1–5) answer on a 0–100 scale; None for other kinds."""
+    if kind == "nps":
+        return Decimal(score * 10)
+    if kind == "csat":
+        return Decimal((score - 1) * 25)
+    return None
 
 
 def check_grid(rows: Iterable[Sequence[object]]) -> Grid:
@@ -256,6 +278,8 @@ def explain(key: str, raw: Decimal | int | float, was: Decimal | int | float | N
                 "%(n)s failed payments in the last 30 days",
                 value,
             ) % {"n": value}
+    elif key == "sentiment":
+        text = _("latest NPS/CSAT answer scores %(n)s of 100 (last 180 days)") % {"n": value}
     else:
         text = str(raw)
     if was is not None and int(was) != value and key != "usage_trend":

@@ -5,7 +5,7 @@ writes whole days with a handful of statements, whatever the number of accounts.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -118,6 +118,7 @@ def raw_values(
             features=Count("event", distinct=True, filter=~Q(event=UsageEvent.LOGIN)),
         )
     }
+    sentiment = _latest_sentiment(day)
     values: dict[int, dict[str, Decimal | None]] = {}
     for account_id, _tier, contract_start, seats in accounts:
         usage = rollups.get(account_id, {})
@@ -137,8 +138,33 @@ def raw_values(
             "billing": (
                 Decimal(usage.get("failed_payments") or 0) if usage.get("billing_events") else None
             ),
+            "sentiment": sentiment.get(account_id),
         }
     return values
+
+
+def _latest_sentiment(day: date) -> dict[int, Decimal]:
+    """Each account's latest NPS or CSAT answer up to the end of `day`, within SENTIMENT_DAYS,
+    on 0–100 (scoring.sentiment_value). One query over that window's answers, newest first."""
+    from feedback.models import Response, SurveyKind
+
+    zone = timezone.get_current_timezone()
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    start = end - timedelta(days=scoring.SENTIMENT_DAYS)
+    latest: dict[int, Decimal] = {}
+    rows = (
+        Response.objects.filter(
+            kind__in=[SurveyKind.NPS, SurveyKind.CSAT], answered_at__gte=start, answered_at__lt=end
+        )
+        .order_by("account_id", "-answered_at", "-pk")
+        .values_list("account_id", "kind", "score")
+    )
+    for account_id, kind, score in rows:
+        if account_id not in latest:
+            value = scoring.sentiment_value(kind, score)
+            if value is not None:
+                latest[account_id] = value
+    return latest
 
 
 def _usage_trend(day: date, contract_start: date, usage: dict[str, Any]) -> Decimal | None:

@@ -200,6 +200,7 @@ def test_the_book_shows_all_three_health_bands():
                 else None
             ),
             "billing": None,
+            "sentiment": None,  # the usage demo alone: survey answers come from feedback.demo
         }
         score = scoring.combine(
             (m.key, raw[m.key], m.weight, m.grid) for m in scoring.DEFAULT_MEASURES

@@ -18,6 +18,8 @@ from accounts.demo import (
 from accounts.models import Account, User
 from csm.demo import simulate_queue_work
 from csm.nightly import run_nightly
+from feedback.churn_demo import seed_churn_records
+from feedback.demo import seed_survey_history
 from health.queries import HISTORY_DAYS
 
 
@@ -54,12 +56,18 @@ class Command(BaseCommand):
                 f"and {counts['usage_events']} usage events."
             )
         )
+        surveys = seed_survey_history(seed=seed, today=timezone.localdate())
+        self.stdout.write(
+            f"Seeded {surveys['invitations']} survey invitations and "
+            f"{surveys['responses']} answers."
+        )
         # The same pipeline as every night, over the days the health chart shows, so the demo's
         # accounts have a health history to show.
         yesterday = timezone.localdate() - timedelta(days=1)
         days = run_nightly(day=yesterday, first_day=yesterday - timedelta(days=HISTORY_DAYS - 1))
         self.stdout.write(f"Ran the nightly pipeline for the last {len(days)} days.")
         simulate_queue_work(seed=seed, today=yesterday)
+        seed_churn_records(seed=seed, today=yesterday)  # every churn, most with a reason
         self.stdout.write(self._logins())
 
     def _logins(self) -> str:

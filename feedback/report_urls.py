@@ -1,0 +1,35 @@
+"""The feedback pages, churn records, and the managers' keyword rules and competitors."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from feedback import report_views
+
+app_name = "feedback_reports"
+urlpatterns = [
+    path("feedback/", report_views.overview, name="overview"),
+    path("feedback/comments/", report_views.comments, name="comments"),
+    path("feedback/detractors/", report_views.detractors, name="detractors"),
+    path(
+        "feedback/responses/<int:pk>/followed-up/",
+        report_views.mark_followed_up,
+        name="followed_up",
+    ),
+    path("feedback/churns/", report_views.churns, name="churns"),
+    path("feedback/churns/<int:pk>/complete/", report_views.churn_complete, name="churn_complete"),
+    path(
+        "feedback/churns/<int:pk>/exit-survey/",
+        report_views.churn_exit_survey,
+        name="churn_exit_survey",
+    ),
+    path(
+        "feedback/accounts/<str:external_id>/churn/",
+        report_views.mark_churned,
+        name="mark_churned",
+    ),
+    # Managers' configuration: what tags a comment.
+    path("settings/keyword-rules/", report_views.keyword_rules, name="rules"),
+    path("settings/competitors/", report_views.competitors, name="competitors"),
+    path("settings/competitors/<int:pk>/", report_views.competitor_edit, name="competitor_edit"),
+]

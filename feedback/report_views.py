@@ -1,0 +1,970 @@
+"""Feedback pages (issue 5): NPS, CSAT and CES over time and by tier, segment, lifecycle stage and
+CSM, the response rate, the comment stream with its tags, detractors without follow-up, churn
+records to complete, and the managers' keyword rules and competitors.
+
+Managers see everything (and may narrow to one CSM); a CSM sees their own book. Scores are counted
+in SQL (answers per month, or per group, and score value) and turned into NPS/CSAT/CES by
+`feedback.scores`, so the page costs the same queries for 100 or 100,000 answers. Every table
+downloads as CSV with `?format=csv&table=<name>`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from itertools import chain, repeat
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate, TruncMonth
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import mrr as mrr_rules
+from accounts import rules as account_rules
+from accounts.audit import record_changes
+from accounts.models import Account, LifecycleStage, Role, Segment, Tier, User
+from csm.auth import AuthenticatedHttpRequest, manager_required
+from csm.models import Touch, TouchKind
+from feedback import churn as churn_service
+from feedback import scores
+from feedback.models import (
+    ChurnCategory,
+    ChurnEvent,
+    ChurnType,
+    Competitor,
+    Invitation,
+    KeywordRule,
+    Response,
+    ResponseTag,
+    SurveyKind,
+)
+from feedback.report_forms import (
+    ChurnCompleteForm,
+    CommentFilterForm,
+    CompetitorForm,
+    DetractorFilterForm,
+    KeywordRulesForm,
+    MarkChurnedForm,
+    OverviewFilterForm,
+)
+from feedback.tagging import ensure_default_keyword_rules, retag_all_responses
+
+PAGE_SIZE = 25
+DEFAULT_MONTHS = 12
+# The NPS chart's trend line: NPS of the answers of the month and the two before (monthly NPS
+# of a small book jumps around; three months of answers show the direction).
+ROLLING_MONTHS = 3
+
+# --- Shared helpers ------------------------------------------------------------------------------
+
+
+def _people(user: User) -> list[User]:
+    """The CSM filter's choices: managers only (a CSM sees their own book)."""
+    if not user.is_manager:
+        return []
+    return list(User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]))
+
+
+def _scope(items: QuerySet[Any], user: User, owner: str | None, prefix: str = "account__") -> Any:
+    """A CSM's own book; a manager's everything, or one CSM's book when `owner` is chosen."""
+    if not user.is_manager:
+        return items.filter(**{f"{prefix}owner": user})
+    if owner:
+        return items.filter(**{f"{prefix}owner_id": int(owner)})
+    return items
+
+
+def detractor_q(prefix: str = "") -> Q:
+    """Response.is_detractor in SQL: NPS 0–6, CSAT and CES 1–2."""
+    return Q(**{f"{prefix}kind": SurveyKind.NPS, f"{prefix}score__lte": 6}) | (
+        ~Q(**{f"{prefix}kind": SurveyKind.NPS}) & Q(**{f"{prefix}score__lte": 2})
+    )
+
+
+def _expand(counts: dict[int, int]) -> Iterator[int]:
+    """Score value counts as the iterable of answers feedback.scores takes."""
+    return chain.from_iterable(repeat(score, n) for score, n in counts.items())
+
+
+def _score_cells(by_kind: dict[str, dict[int, int]]) -> dict[str, Any]:
+    """The three scores of a group of answers, from score value counts per kind."""
+    nps = by_kind.get(SurveyKind.NPS, {})
+    csat = by_kind.get(SurveyKind.CSAT, {})
+    ces = by_kind.get(SurveyKind.CES, {})
+    ces_value = scores.ces(_expand(ces))
+    return {
+        "nps": scores.nps(_expand(nps)),
+        "nps_n": sum(nps.values()),
+        "csat": scores.csat(_expand(csat)),
+        "csat_n": sum(csat.values()),
+        "ces_mean": ces_value[0] if ces_value else None,
+        "ces_easy": ces_value[1] if ces_value else None,
+        "ces_n": sum(ces.values()),
+    }
+
+
+def _csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    lines = chain([writer.writerow(header)], (writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _next_url(request: AuthenticatedHttpRequest, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def _template(request: AuthenticatedHttpRequest, name: str, partial: str) -> str:
+    if request.htmx and not request.htmx.boosted:
+        return f"{name}#{partial}"
+    return name
+
+
+# --- Overview: scores over time, by group, response rate ----------------------------------------
+
+
+def _stage_at_answer() -> Case:
+    """The account's lifecycle stage on the day of the answer (accounts.rules thresholds)."""
+
+    def after(days: int) -> ExpressionWrapper:
+        return ExpressionWrapper(
+            F("account__contract_start") + timedelta(days=days), output_field=DateField()
+        )
+
+    return Case(
+        When(
+            answered_date__lt=after(account_rules.ADOPTION_STARTS_DAY),
+            then=Value(account_rules.ONBOARDING),
+        ),
+        When(
+            answered_date__lt=after(account_rules.MATURE_STARTS_DAY),
+            then=Value(account_rules.ADOPTION),
+        ),
+        default=Value(account_rules.MATURE),
+        output_field=CharField(),
+    )
+
+
+# The overview's tables: key → (what the rows group by, the title; lazy, read per request).
+GROUPS = {
+    "tier": ("account__tier", gettext_lazy("tier")),
+    "segment": ("account__segment", gettext_lazy("segment")),
+    "stage": ("stage", gettext_lazy("lifecycle stage at the answer")),
+    "csm": ("account__owner_id", gettext_lazy("CSM")),
+}
+
+
+def _group_label(group: str, key: Any, owners: dict[int, str]) -> str:
+    if group == "tier":
+        return str(dict(Tier.choices).get(key, key))
+    if group == "segment":
+        return str(dict(Segment.choices).get(key, key))
+    if group == "stage":
+        return str(dict(LifecycleStage.choices).get(key, key))
+    return owners.get(key, "") if key is not None else _("Unassigned")
+
+
+def overview_data(
+    *,
+    responses: QuerySet[Response],
+    invitations: QuerySet[Invitation],
+    first: mrr_rules.Month,
+    last: mrr_rules.Month,
+) -> dict[str, Any]:
+    """Everything the overview shows, in four queries whatever the number of answers:
+    1. answers per month, kind and score; 2. answers per tier, segment, stage at the answer,
+    owner, kind and score; 3. the owners' names; 4. invitations and answers per month."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(first.first_day, time.min, tzinfo=tz)
+    end = datetime.combine(last.next().first_day, time.min, tzinfo=tz)
+    in_period = responses.filter(answered_at__gte=start, answered_at__lt=end)
+
+    monthly: dict[mrr_rules.Month, dict[str, dict[int, int]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    # Two months more than shown, for the first months' rolling NPS.
+    rolling_start = datetime.combine(first.minus(ROLLING_MONTHS - 1).first_day, time.min, tzinfo=tz)
+    rows = (
+        responses.filter(answered_at__gte=rolling_start, answered_at__lt=end)
+        .annotate(month=TruncMonth("answered_at"))
+        .values_list("month", "kind", "score")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for month, kind, score, n in rows:
+        monthly[mrr_rules.Month(month.year, month.month)][kind][score] = n
+    months = list(mrr_rules.months_between(first, last))
+    trend = []
+    for month in months:
+        window: dict[int, int] = defaultdict(int)
+        for back in range(ROLLING_MONTHS):
+            for score, n in monthly.get(month.minus(back), {}).get(SurveyKind.NPS, {}).items():
+                window[score] += n
+        trend.append(
+            {
+                "month": month,
+                **_score_cells(monthly.get(month, {})),
+                "nps_rolling": scores.nps(_expand(window)),
+            }
+        )
+
+    grouped: dict[str, dict[Any, dict[str, dict[int, int]]]] = {
+        g: defaultdict(lambda: defaultdict(lambda: defaultdict(int))) for g in GROUPS
+    }
+    overall: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    group_rows = (
+        in_period.annotate(answered_date=TruncDate("answered_at"))
+        .annotate(stage=_stage_at_answer())
+        .values_list(
+            "account__tier", "account__segment", "stage", "account__owner_id", "kind", "score"
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    owner_ids: set[int] = set()
+    for tier, segment, stage, owner_id, kind, score, n in group_rows:
+        for group, key in (
+            ("tier", tier),
+            ("segment", segment),
+            ("stage", stage),
+            ("csm", owner_id),
+        ):
+            grouped[group][key][kind][score] += n
+        overall[kind][score] += n
+        if owner_id is not None:
+            owner_ids.add(owner_id)
+    owners = {u.pk: str(u) for u in User.objects.filter(pk__in=owner_ids)} if owner_ids else {}
+    orders = {
+        "tier": Tier.values,
+        "segment": Segment.values,
+        "stage": LifecycleStage.values,
+    }
+    tables = []
+    for group, (_field, title) in GROUPS.items():
+        keys = list(grouped[group])
+        if group in orders:
+            keys.sort(key=lambda k, order=orders[group]: order.index(k) if k in order else 99)
+        else:
+            keys.sort(key=lambda k: (k is None, owners.get(k, "")))
+        tables.append(
+            {
+                "key": group,
+                "title": title,
+                "rows": [
+                    {"label": _group_label(group, key, owners), **_score_cells(grouped[group][key])}
+                    for key in keys
+                ],
+            }
+        )
+
+    rate_rows = {
+        mrr_rules.Month(month.year, month.month): (invited, answered)
+        for month, invited, answered in invitations.filter(
+            created_at__gte=start, created_at__lt=end
+        )
+        .annotate(month=TruncMonth("created_at"))
+        .values_list("month")
+        .annotate(invited=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
+        .values_list("month", "invited", "answered")
+        .order_by()
+    }
+    rate = []
+    for month in months:
+        invited, answered = rate_rows.get(month, (0, 0))
+        rate.append(
+            {
+                "month": month,
+                "invited": invited,
+                "answered": answered,
+                "rate": _rate(answered, invited),
+            }
+        )
+    invited_total = sum(r["invited"] for r in rate)
+    answered_total = sum(r["answered"] for r in rate)
+    return {
+        "months": months,
+        "trend": trend,
+        "tables": tables,
+        "overall": _score_cells(overall),
+        "rate": rate,
+        "rate_total": {
+            "invited": invited_total,
+            "answered": answered_total,
+            "rate": _rate(answered_total, invited_total),
+        },
+    }
+
+
+def _rate(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1"))
+
+
+def _chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
+    def num(value: Decimal | None) -> float | None:
+        return None if value is None else float(value)
+
+    return {
+        "labels": [str(row["month"]) for row in trend],
+        "nps": [num(row["nps"]) for row in trend],
+        "nps_rolling": [num(row["nps_rolling"]) for row in trend],
+        "nps_n": [row["nps_n"] for row in trend],
+        "csat": [num(row["csat"]) for row in trend],
+        "ces": [num(row["ces_easy"]) for row in trend],
+        "labels_text": {
+            "nps": _("NPS of the month"),
+            "nps_rolling": _("NPS, last 3 months"),
+            "csat": _("CSAT (% satisfied)"),
+            "ces": _("CES (% easy)"),
+            "answers": _("answers"),
+        },
+    }
+
+
+SCORE_HEADER = [
+    "NPS",
+    "NPS answers",
+    "CSAT %",
+    "CSAT answers",
+    "CES mean",
+    "CES % easy",
+    "CES answers",
+]
+
+
+def _score_row(row: dict[str, Any]) -> list[Any]:
+    return [
+        _blank(row["nps"]),
+        row["nps_n"],
+        _blank(row["csat"]),
+        row["csat_n"],
+        _blank(row["ces_mean"]),
+        _blank(row["ces_easy"]),
+        row["ces_n"],
+    ]
+
+
+@login_required
+@require_GET
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    people = _people(user)
+    params = request.GET.copy()
+    params.setdefault("months", str(DEFAULT_MONTHS))
+    form = OverviewFilterForm(params, people=people)
+    form.is_valid()
+    filters = form.cleaned_data
+    months = int(filters.get("months") or DEFAULT_MONTHS)
+    owner = filters.get("owner") or None
+    last = mrr_rules.Month.of(timezone.localdate())
+    first = last.minus(months - 1)
+    report = overview_data(
+        responses=_scope(Response.objects.all(), user, owner),
+        invitations=_scope(Invitation.objects.all(), user, owner),
+        first=first,
+        last=last,
+    )
+    if request.GET.get("format") == "csv":
+        table = request.GET.get("table") or "monthly"
+        if table == "monthly":
+            return _csv_response(
+                "feedback-by-month.csv",
+                ["month", *SCORE_HEADER, "NPS last 3 months"],
+                (
+                    [str(r["month"]), *_score_row(r), _blank(r["nps_rolling"])]
+                    for r in report["trend"]
+                ),
+            )
+        if table == "rate":
+            return _csv_response(
+                "response-rate.csv",
+                ["month", "invited", "answered", "response rate %"],
+                (
+                    [str(r["month"]), r["invited"], r["answered"], _blank(r["rate"])]
+                    for r in report["rate"]
+                ),
+            )
+        for group in report["tables"]:
+            if group["key"] == table:
+                return _csv_response(
+                    f"feedback-by-{table}.csv",
+                    [table, *SCORE_HEADER],
+                    ([r["label"], *_score_row(r)] for r in group["rows"]),
+                )
+        return HttpResponse(
+            _("Unknown table: %(t)s") % {"t": table}, status=400, content_type="text/plain"
+        )
+    query = request.GET.copy()
+    query.pop("format", None)
+    query.pop("table", None)
+    return TemplateResponse(
+        request,
+        _template(request, "feedback/report_overview.html", "overview-body"),
+        {
+            "form": form,
+            "data": report,
+            "chart": _chart(report["trend"]),
+            "first": first,
+            "last": last,
+            "query": query.urlencode(),
+            "nav": "feedback",
+        },
+    )
+
+
+# --- The comment stream --------------------------------------------------------------------------
+
+
+def _filtered_comments(user: User, filters: dict[str, Any]) -> QuerySet[Response]:
+    items = _scope(Response.objects.exclude(comment=""), user, filters.get("owner"))
+    if filters.get("kind"):
+        items = items.filter(kind=filters["kind"])
+    if filters.get("category"):
+        items = items.filter(
+            Exists(
+                ResponseTag.objects.filter(response=OuterRef("pk"), category=filters["category"])
+            )
+        )
+    if filters.get("competitor"):
+        items = items.filter(
+            Exists(
+                ResponseTag.objects.filter(
+                    response=OuterRef("pk"), competitor=filters["competitor"]
+                )
+            )
+        )
+    if filters.get("tier"):
+        items = items.filter(account__tier=filters["tier"])
+    if filters.get("detractors"):
+        items = items.filter(detractor_q())
+    return (
+        items.select_related("account", "account__owner", "contact")
+        .prefetch_related(
+            Prefetch(
+                "tags",
+                queryset=ResponseTag.objects.select_related("competitor").order_by(
+                    F("competitor__name").asc(nulls_first=True), "category"
+                ),
+            )
+        )
+        .order_by("-answered_at", "-pk")
+    )
+
+
+def _tag_labels(response: Response) -> list[tuple[str, bool]]:
+    """(label, is a competitor) of each tag, from the prefetched tags."""
+    labels = dict(ChurnCategory.choices)
+    return [
+        (tag.competitor.name, True)
+        if tag.competitor_id
+        else (str(labels.get(tag.category, tag.category)), False)
+        for tag in response.tags.all()
+    ]
+
+
+@login_required
+@require_GET
+def comments(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    people = _people(user)
+    competitors = list(Competitor.objects.all())
+    form = CommentFilterForm(request.GET, people=people, competitors=competitors)
+    form.is_valid()
+    items = _filtered_comments(user, form.cleaned_data)
+    if request.GET.get("format") == "csv":
+        return _csv_response(
+            "feedback-comments.csv",
+            ["answered_at", "account", "external_id", "owner", "kind", "score", "comment", "tags"],
+            (
+                [
+                    timezone.localtime(r.answered_at).strftime("%Y-%m-%d %H:%M"),
+                    r.account.name,
+                    r.account.external_id,
+                    str(r.account.owner or ""),
+                    r.kind,
+                    r.score,
+                    r.comment,
+                    "; ".join(label for label, _c in _tag_labels(r)),
+                ]
+                for r in items.iterator(chunk_size=1000)
+            ),
+        )
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # list(): each row gets its tag labels once, from the prefetched tags.
+    rows = [(r, _tag_labels(r), r.is_detractor) for r in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return TemplateResponse(
+        request,
+        _template(request, "feedback/report_comments.html", "comment-stream"),
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode(), "nav": "feedback"},
+    )
+
+
+# --- Detractors without follow-up ---------------------------------------------------------------
+
+
+def detractors_without_follow_up(user: User, filters: dict[str, Any]) -> QuerySet[Response]:
+    """Detractor answers not marked followed up, on accounts with no touch (other than an
+    automated email) logged at or after the answer."""
+    touched_since = Touch.objects.filter(
+        account=OuterRef("account_id"), happened_at__gte=OuterRef("answered_at")
+    ).exclude(kind=TouchKind.AUTOMATED)
+    items = _scope(
+        Response.objects.filter(detractor_q(), followed_up_at__isnull=True),
+        user,
+        filters.get("owner"),
+    )
+    if filters.get("tier"):
+        items = items.filter(account__tier=filters["tier"])
+    return (
+        items.filter(~Exists(touched_since))
+        .select_related("account", "account__owner", "contact")
+        .order_by("-answered_at", "-pk")
+    )
+
+
+@login_required
+@require_GET
+def detractors(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    people = _people(user)
+    form = DetractorFilterForm(request.GET, people=people)
+    form.is_valid()
+    items = detractors_without_follow_up(user, form.cleaned_data)
+    if request.GET.get("format") == "csv":
+        return _csv_response(
+            "detractors-without-follow-up.csv",
+            [
+                "answered_at",
+                "account",
+                "external_id",
+                "owner",
+                "contact",
+                "kind",
+                "score",
+                "comment",
+            ],
+            (
+                [
+                    timezone.localtime(r.answered_at).strftime("%Y-%m-%d %H:%M"),
+                    r.account.name,
+                    r.account.external_id,
+                    str(r.account.owner or ""),
+                    r.contact.email if r.contact else "",
+                    r.kind,
+                    r.score,
+                    r.comment,
+                ]
+                for r in items.iterator(chunk_size=1000)
+            ),
+        )
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # list(): permission is decided once per row, without a query (owner is joined).
+    rows = [(r, r.account.can_be_edited_by(user)) for r in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return TemplateResponse(
+        request,
+        _template(request, "feedback/report_detractors.html", "detractor-table"),
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "next_url": request.get_full_path(),
+            "nav": "feedback",
+        },
+    )
+
+
+@login_required
+@require_POST
+def mark_followed_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    response = get_object_or_404(
+        Response.objects.select_related("account", "account__owner"), pk=pk
+    )
+    if not response.account.can_be_edited_by(request.user):
+        raise PermissionDenied("not your account")
+    with transaction.atomic():
+        # Conditional UPDATE: two clicks write (and audit) once.
+        now = timezone.now()
+        done = Response.objects.filter(pk=pk, followed_up_at__isnull=True).update(
+            followed_up_at=now, followed_up_by=request.user
+        )
+        if done:
+            record_changes(
+                actor=request.user,
+                obj=response,
+                action="response.followed_up",
+                changes={"followed up": ("", now.isoformat(timespec="minutes"))},
+                account=response.account,
+            )
+    text = _("Marked the answer of %(name)s as followed up.") % {"name": response.account.name}
+    if request.htmx:
+        return TemplateResponse(
+            request,
+            "feedback/report_detractors.html#detractor-done",
+            {"response": response, "done": text},
+        )
+    messages.success(request, text)
+    return redirect(_next_url(request, reverse("feedback_reports:detractors")))
+
+
+# --- Churn records -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def churns(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Churn records: the ones still to complete (default), or all."""
+    show_all = request.GET.get("show") == "all"
+    events = churn_service.churns_visible_to(request.user).select_related(
+        "completed_by", "marked_by"
+    )
+    if not show_all:
+        events = events.filter(completed_at__isnull=True)
+    if request.GET.get("format") == "csv":
+        return _csv_response(
+            "churns.csv",
+            [
+                "account",
+                "external_id",
+                "owner",
+                "churned_on",
+                "mrr_lost",
+                "reason",
+                "type",
+                "competitor",
+                "note",
+                "reactivated_on",
+                "completed_at",
+            ],
+            (
+                [
+                    e.account.name,
+                    e.account.external_id,
+                    str(e.account.owner or ""),
+                    e.churned_on.isoformat(),
+                    e.mrr_lost,
+                    e.category,
+                    e.churn_type,
+                    e.competitor.name if e.competitor else "",
+                    e.note,
+                    e.reactivated_on.isoformat() if e.reactivated_on else "",
+                    timezone.localtime(e.completed_at).strftime("%Y-%m-%d %H:%M")
+                    if e.completed_at
+                    else "",
+                ]
+                for e in events.iterator(chunk_size=1000)
+            ),
+        )
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return TemplateResponse(
+        request,
+        _template(request, "feedback/churn_list.html", "churn-table"),
+        {"page": page, "show_all": show_all, "query": query.urlencode(), "nav": "feedback"},
+    )
+
+
+def _account_for_churn(request: AuthenticatedHttpRequest, external_id: str) -> Account:
+    account = get_object_or_404(Account.objects.select_related("owner"), external_id=external_id)
+    if not account.can_be_edited_by(request.user):
+        raise PermissionDenied("not your account")
+    return account
+
+
+def _event_for_edit(request: AuthenticatedHttpRequest, pk: int) -> ChurnEvent:
+    event = get_object_or_404(
+        ChurnEvent.objects.select_related("account", "account__owner", "competitor"), pk=pk
+    )
+    if not churn_service.can_edit_churn(request.user, event):
+        raise PermissionDenied("not your account")
+    return event
+
+
+def _churn_card(
+    request: AuthenticatedHttpRequest, account: Account, **extra: Any
+) -> TemplateResponse:
+    from feedback.templatetags.churn_tags import churn_card_context
+
+    context = churn_card_context(request.user, account, request.POST.get("next") or "")
+    context.update(extra)
+    return TemplateResponse(request, "feedback/churn_card.html", context)
+
+
+def _add_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mark_churned(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse:
+    account = _account_for_churn(request, external_id)
+    back = _next_url(request, reverse("accounts:detail", args=[account.external_id]))
+    form = MarkChurnedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            churn_service.mark_churned(
+                account=account,
+                by=request.user,
+                day=form.cleaned_data["day"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            text = _("Recorded the churn of %(name)s: complete the reason below.") % {
+                "name": account.name
+            }
+            if request.htmx:
+                return _churn_card(request, account, done=text)
+            messages.success(request, text)
+            return redirect(back)
+    if request.htmx:
+        return _churn_card(request, account, mark_form=form)
+    return TemplateResponse(
+        request, "feedback/churn_mark.html", {"account": account, "form": form, "next": back}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def churn_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    event = _event_for_edit(request, pk)
+    account = event.account
+    back = _next_url(request, reverse("accounts:detail", args=[account.external_id]))
+    if request.method == "POST":
+        form = ChurnCompleteForm(request.POST)
+        if form.is_valid():
+            try:
+                churn_service.complete_churn(event=event, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                text = _("Saved why %(name)s churned.") % {"name": account.name}
+                if request.htmx:
+                    return _churn_card(request, account, done=text)
+                messages.success(request, text)
+                return redirect(back)
+    else:
+        form = ChurnCompleteForm(
+            initial={
+                "category": event.category,
+                "churn_type": event.churn_type or ChurnType.VOLUNTARY,
+                "competitor": event.competitor_id,
+                "note": event.note,
+            }
+        )
+    if request.htmx:
+        return _churn_card(request, account, complete_form=form)
+    return TemplateResponse(
+        request,
+        "feedback/churn_complete.html",
+        {"event": event, "account": account, "form": form, "next": back},
+    )
+
+
+@login_required
+@require_POST
+def churn_exit_survey(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    event = _event_for_edit(request, pk)
+    account = event.account
+    back = _next_url(request, reverse("accounts:detail", args=[account.external_id]))
+    try:
+        churn_service.send_exit_survey(event=event, by=request.user)
+    except ValidationError as error:
+        text = " ".join(error.messages)
+        if request.htmx:
+            return _churn_card(request, account, error=text)
+        messages.error(request, text)
+        return redirect(back)
+    text = _("The exit survey is on its way to the primary contact of %(name)s.") % {
+        "name": account.name
+    }
+    if request.htmx:
+        return _churn_card(request, account, done=text)
+    messages.success(request, text)
+    return redirect(back)
+
+
+# --- Managers: keyword rules and competitors -----------------------------------------------------
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def keyword_rules(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if ensure_default_keyword_rules():
+        retag_all_responses()  # the comments written before there were rules
+    existing: dict[str, list[KeywordRule]] = defaultdict(list)
+    for rule in KeywordRule.objects.all():
+        existing[rule.category].append(rule)
+    initial = {
+        category: (
+            "\n".join(r.keywords.strip() for r in rules if r.keywords.strip()),
+            any(r.active for r in rules),
+        )
+        for category, rules in existing.items()
+    }
+    form = KeywordRulesForm(request.POST or None, initial_rules=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = 0
+        with transaction.atomic():
+            for category, (keywords, active) in form.rules().items():
+                text = "\n".join(keywords)
+                old_text, old_active = initial.get(category, ("", True))
+                if (
+                    text == old_text
+                    and active == old_active
+                    and len(existing.get(category, [])) <= 1
+                ):
+                    continue
+                KeywordRule.objects.filter(category=category).delete()
+                rule = KeywordRule.objects.create(category=category, keywords=text, active=active)
+                record_changes(
+                    actor=request.user,
+                    obj=rule,
+                    action="keyword_rule.update",
+                    changes={
+                        f"keywords {category}": (old_text, text),
+                        f"active {category}": (old_active, active),
+                    },
+                )
+                changed += 1
+            retagged = retag_all_responses() if changed else 0
+        messages.success(
+            request,
+            _("Saved the keyword rules (%(n)s changed) and re-tagged %(c)s comments.")
+            % {"n": changed, "c": retagged},
+        )
+        return redirect("feedback_reports:rules")
+    return TemplateResponse(request, "feedback/rules.html", {"form": form, "nav": "rules"})
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def competitors(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = CompetitorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            competitor = form.save()
+            record_changes(
+                actor=request.user,
+                obj=competitor,
+                action="competitor.add",
+                changes={"name": ("", competitor.name), "aliases": ("", competitor.aliases)},
+            )
+            retagged = retag_all_responses()
+        messages.success(
+            request,
+            _("Added %(name)s and re-tagged %(c)s comments.")
+            % {"name": competitor.name, "c": retagged},
+        )
+        return redirect("feedback_reports:competitors")
+    rows = list(Competitor.objects.annotate(churns=Count("churn_events")).order_by("name"))
+    mentions = dict(
+        ResponseTag.objects.filter(competitor__isnull=False)
+        .values_list("competitor_id")
+        .annotate(n=Count("pk"))
+        .values_list("competitor_id", "n")
+        .order_by()
+    )
+    for row in rows:
+        row.mentions = mentions.get(row.pk, 0)  # type: ignore[attr-defined]
+    return TemplateResponse(
+        request, "feedback/competitors.html", {"form": form, "rows": rows, "nav": "competitors"}
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def competitor_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    competitor = get_object_or_404(Competitor, pk=pk)
+    old = {"name": competitor.name, "aliases": competitor.aliases}
+    if request.method == "POST" and request.POST.get("delete"):
+        with transaction.atomic():
+            record_changes(
+                actor=request.user,
+                obj=competitor,
+                action="competitor.delete",
+                changes={"name": (competitor.name, "")},
+            )
+            competitor.delete()  # its tags go with it; churn records keep their reason
+        messages.success(request, _("Deleted %(name)s.") % {"name": old["name"]})
+        return redirect("feedback_reports:competitors")
+    form = CompetitorForm(request.POST or None, instance=competitor)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            competitor = form.save()
+            record_changes(
+                actor=request.user,
+                obj=competitor,
+                action="competitor.update",
+                changes={
+                    "name": (old["name"], competitor.name),
+                    "aliases": (old["aliases"], competitor.aliases),
+                },
+            )
+            retagged = retag_all_responses()
+        messages.success(
+            request,
+            _("Saved %(name)s and re-tagged %(c)s comments.")
+            % {"name": competitor.name, "c": retagged},
+        )
+        return redirect("feedback_reports:competitors")
+    return TemplateResponse(
+        request,
+        "feedback/competitors_edit.html",
+        {"form": form, "competitor": competitor, "nav": "competitors"},
+    )

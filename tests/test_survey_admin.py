@@ -1,0 +1,115 @@
+"""The managers' survey definitions: the starting surveys, the list with its counts, creating
+and editing with errors naming the field; CSMs are kept out."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback.models import Invitation, Survey
+from feedback.services import record_response, send_invitation
+from tests.surveys import customer, survey
+
+
+def test_a_fresh_install_starts_with_four_surveys(db):
+    surveys = {s.name: s for s in Survey.objects.all()}
+    assert set(surveys) == {"Quarterly NPS", "Support CSAT", "Onboarding CES", "Exit survey"}
+    assert (surveys["Quarterly NPS"].kind, surveys["Quarterly NPS"].every_days) == ("nps", 90)
+    assert surveys["Onboarding CES"].audience_stage == "onboarding"
+    assert surveys["Exit survey"].is_exit_survey and surveys["Exit survey"].every_days is None
+
+
+def test_csms_cannot_see_or_change_survey_definitions(alice_client):
+    assert alice_client.get(reverse("feedback:surveys")).status_code == 403
+    assert alice_client.get(reverse("feedback:survey_new")).status_code == 403
+    response = alice_client.post(
+        reverse("feedback:survey_new"), {"name": "x", "kind": "nps", "question": "q"}
+    )
+    assert response.status_code == 403
+    assert Survey.objects.count() == 4
+
+
+def test_the_list_counts_sent_opened_answered_bounced_and_the_response_rate(maggie_client):
+    nps = survey(name="Counted")
+    invitations = [send_invitation(survey=nps, contact=customer()[1]) for _ in range(5)]
+    Invitation.objects.filter(pk=invitations[0].pk).update(bounced_at=timezone.now())
+    Invitation.objects.filter(pk=invitations[1].pk).update(opened_at=timezone.now())
+    record_response(invitation=invitations[2], score=9, comment="", answers={})
+    record_response(invitation=invitations[3], score=4, comment="", answers={})
+    page = maggie_client.get(reverse("feedback:surveys"))
+    row = next(s for s in page.context["surveys"] if s.name == "Counted")
+    assert (row.sent, row.opened, row.answered, row.bounced) == (5, 3, 2, 1)
+    assert row.response_rate == 50  # 2 answers of 4 delivered
+    assert "Surveys" in page.content.decode()
+
+
+@pytest.mark.parametrize("extra", [0, 10])
+def test_the_list_takes_a_fixed_number_of_queries(maggie_client, extra, django_assert_num_queries):
+    for n in range(extra):
+        survey(name=f"Extra {n}")
+    # session, user, surveys with their invitation counts (one grouped query)
+    with django_assert_num_queries(3):
+        maggie_client.get(reverse("feedback:surveys"))
+
+
+def test_a_manager_creates_a_scheduled_survey_with_extra_questions(maggie_client):
+    response = maggie_client.post(
+        reverse("feedback:survey_new"),
+        {
+            "name": "Tier A NPS",
+            "kind": "nps",
+            "question": "How likely are you to recommend us?",
+            "comment_prompt": "Why?",
+            "extra_questions_text": "What should we build next?\n\n  Who else uses it?  ",
+            "every_days": "60",
+            "audience_tier": "A",
+            "audience_segment": "",
+            "audience_stage": "",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    created = Survey.objects.get(name="Tier A NPS")
+    assert created.extra_questions == ["What should we build next?", "Who else uses it?"]
+    assert (created.every_days, created.audience_tier, created.active) == (60, "A", True)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"every_days": "0"}, "Send every (days): Give a number of days of at least 1"),
+        ({"kind": "stars"}, "Kind: Select a valid choice."),
+        ({"audience_tier": "Z"}, "Tier: Select a valid choice."),
+        ({"question": ""}, "Question: This field is required."),
+        ({"is_exit_survey": "on", "every_days": "30"}, "An exit survey goes out after a churn"),
+        ({"extra_questions_text": "a\na"}, "Each question once, please."),
+    ],
+)
+def test_bad_input_is_named_and_nothing_is_saved(maggie_client, fields, message):
+    data = {"name": "Bad", "kind": "nps", "question": "q?", "active": "on", **fields}
+    response = maggie_client.post(reverse("feedback:survey_new"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Survey.objects.filter(name="Bad").exists()
+
+
+def test_a_manager_edits_and_switches_off_a_survey(maggie_client):
+    nps = Survey.objects.get(name="Quarterly NPS")
+    page = maggie_client.get(reverse("feedback:survey_edit", args=[nps.pk]))
+    assert "How likely are you to recommend us" in page.content.decode()
+    response = maggie_client.post(
+        reverse("feedback:survey_edit", args=[nps.pk]),
+        {"name": nps.name, "kind": "nps", "question": nps.question, "every_days": "120"},
+    )
+    assert response.status_code == 302
+    nps.refresh_from_db()
+    assert (nps.every_days, nps.active) == (120, False)
+
+
+def test_the_nav_shows_surveys_to_managers_only(maggie_client, client, alice):
+    assert (
+        reverse("feedback:surveys") in maggie_client.get(reverse("accounts:list")).content.decode()
+    )
+    client.force_login(alice)
+    assert reverse("feedback:surveys") not in client.get(reverse("accounts:list")).content.decode()
