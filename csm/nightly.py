@@ -19,10 +19,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.kpi_services import refresh_kpis
 from accounts.services import refresh_tiers
 from csm.blueprints import create_blueprints
 from csm.outbox import queue_usage_tips, request_drain
 from csm.risk import refresh_risk_items
+from feedback.churn import record_churn_events
+from feedback.services import queue_scheduled_surveys, sync_outbox_bounces
 from health.models import NightlyRun, PipelineLock
 from health.services import delete_expired_events, recompute_health_scores, roll_up_usage
 
@@ -48,7 +51,13 @@ def run_one_day(day: date) -> dict[str, int]:
     6. Queue usage-tip emails for tier C accounts due one (csm.outbox), only when `day` is
        yesterday or today: a backfilled past day sends no email.
     7. Delete raw events past HEALTH_EVENT_RETENTION_DAYS (their rollups stay).
-    8. Record the day as done, for catch-up.
+    8. Record churns (MRR > 0 the day before, 0 on `day`) and reactivations of open churns
+       (feedback.churn.record_churn_events).
+    9. Send the scheduled surveys due (feedback.services.queue_scheduled_surveys), only for
+       yesterday or today like the tips; mark bounced the invitations the mail server refused.
+    10. MRR movements and KPI snapshots: the month of `day` to date, and any closed month not
+        yet written (accounts.kpi_services.refresh_kpis).
+    11. Record the day as done, for catch-up.
     """
     started = timezone.now()
     with transaction.atomic():
@@ -64,6 +73,14 @@ def run_one_day(day: date) -> dict[str, int]:
                 queue_usage_tips(day=day) if day >= timezone.localdate() - timedelta(days=1) else 0
             ),
             "events_deleted": delete_expired_events(day=day),
+            **record_churn_events(day=day),
+            "surveys_queued": (
+                queue_scheduled_surveys(day=day)
+                if day >= timezone.localdate() - timedelta(days=1)
+                else 0
+            ),
+            "surveys_bounced": sync_outbox_bounces(),
+            **refresh_kpis(day=day),
         }
         NightlyRun.objects.update_or_create(
             day=day,
@@ -91,7 +108,7 @@ def run_nightly(*, day: date, first_day: date | None = None) -> dict[date, dict[
     NightlyAlreadyRunning when another run holds the lock."""
     with nightly_lock():
         summaries = {each: run_one_day(each) for each in days_to_run(day, first_day=first_day)}
-    if any(summary["tips_queued"] for summary in summaries.values()):
+    if any(summary["tips_queued"] or summary["surveys_queued"] for summary in summaries.values()):
         request_drain()  # send now; beat's drain every 5 minutes is the fallback
     return summaries
 

@@ -11,7 +11,8 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.models import Account, Role, Subscription, User, active_on
-from csm.models import Milestone, MilestoneStatus, RiskItem
+from csm.experiments import plays_for
+from csm.models import ExperimentAssignment, Milestone, MilestoneStatus, RiskItem
 from csm.touches import with_next_touch_due
 from health.models import HealthScore
 from health.queries import latest_scored_day, with_health
@@ -34,6 +35,8 @@ class Today:
     drops: list[HealthScore]
     scored_day: date | None
     per_csm: list[dict[str, Any]] = field(default_factory=list)
+    # Experiment plays on the user's own treatment accounts (csm/experiments.py).
+    plays: list[ExperimentAssignment] = field(default_factory=list)
 
 
 def today_for(*, user: User, day: date) -> Today:
@@ -109,6 +112,7 @@ def today_for(*, user: User, day: date) -> Today:
         renewals=renewals,
         drops=drops,
         scored_day=scored_day,
+        plays=list(plays_for(user=user, day=day, limit=LIST_LIMIT)),
     )
     if owner is None:
         result.per_csm = _per_csm(day)

@@ -42,6 +42,54 @@
     });
   }
 
+  // The KPI overview's charts (csm/kpi_views.py): data = {labels, format: "money"|"percent"|
+  // "number", datasets: [{label, values, color, dashed}], stacked, line, fill, zero, min, max}.
+  // Stacked = bars stacked around zero (MRR movements: losses negative) with `line` on top.
+  function kpiFormat(format, symbol, value) {
+    if (value === null || value === undefined) return "—";
+    if (format === "money") return money(symbol, value);
+    if (format === "percent") return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 }) + "%";
+    return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 });
+  }
+
+  function drawKpi(canvas, data) {
+    var symbol = canvas.dataset.currency || "";
+    var format = function (v) { return kpiFormat(data.format, symbol, v); };
+    var datasets = data.datasets.map(function (set) {
+      var base = { label: set.label, data: set.values, borderColor: set.color, backgroundColor: set.color };
+      if (data.stacked) return Object.assign(base, { type: "bar", stack: "movements", borderRadius: 2, order: 2 });
+      return Object.assign(base, {
+        type: "line", borderWidth: set.dashed ? 1.5 : 2.5, borderDash: set.dashed ? [6, 4] : [],
+        pointRadius: set.dashed ? 0 : 2, pointHitRadius: 8, tension: 0.15, spanGaps: false,
+        fill: data.fill && !set.dashed ? "origin" : false,
+        backgroundColor: data.fill ? set.color + "22" : set.color,
+      });
+    });
+    if (data.line) {
+      datasets.push({ type: "line", label: data.line.label, data: data.line.values, borderColor: "#111827",
+        backgroundColor: "#111827", borderWidth: 2, pointRadius: 2, tension: 0, order: 1 });
+    }
+    var y = { ticks: { callback: format }, grid: { color: function (ctx) { return ctx.tick && ctx.tick.value === 0 ? "#9ca3af" : "#eef0f3"; } } };
+    if (data.stacked) y.stacked = true;
+    if (data.zero) y.beginAtZero = true;
+    if (data.min !== undefined) y.min = data.min;
+    if (data.max !== undefined) y.max = data.max;
+    new Chart(canvas, {
+      type: data.stacked ? "bar" : "line",
+      data: { labels: data.labels, datasets: datasets },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          legend: { display: datasets.length > 1, position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + format(ctx.parsed.y); } } },
+        },
+        scales: { x: { stacked: !!data.stacked, ticks: { maxTicksLimit: 12, maxRotation: 0 } }, y: y },
+      },
+    });
+  }
+
   function draw(canvas) {
     if (canvas.dataset.drawn || typeof Chart === "undefined") return;
     var source = document.getElementById(canvas.dataset.chart);
@@ -50,6 +98,7 @@
     var symbol = canvas.dataset.currency || "";
     canvas.dataset.drawn = "1";
     if (canvas.dataset.kind === "health") return drawHealth(canvas, data);
+    if (canvas.dataset.kind === "kpi") return drawKpi(canvas, data);
     new Chart(canvas, {
       type: "bar",
       data: {
