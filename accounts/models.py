@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Case, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -101,6 +101,22 @@ def active_on(day: date, prefix: str = "") -> Q:
     """The SQL side of mrr.is_active: start <= day < end (no end = ongoing)."""
     return Q(**{f"{prefix}start_date__lte": day}) & (
         Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gt": day})
+    )
+
+
+def lifecycle_stage_at(on: str, contract_start: str = "contract_start") -> Case:
+    """The SQL side of rules.lifecycle_stage: the stage on the date in field `on` (e.g. the day of
+    a churn or an answer) of the account whose contract start is in field `contract_start`."""
+
+    def start_after(days: int) -> dict[str, ExpressionWrapper]:
+        earliest = ExpressionWrapper(F(on) - timedelta(days=days), output_field=models.DateField())
+        return {f"{contract_start}__gt": earliest}
+
+    return Case(
+        When(**start_after(rules.ADOPTION_STARTS_DAY), then=Value(rules.ONBOARDING)),
+        When(**start_after(rules.MATURE_STARTS_DAY), then=Value(rules.ADOPTION)),
+        default=Value(rules.MATURE),
+        output_field=models.CharField(),
     )
 
 

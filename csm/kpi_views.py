@@ -5,7 +5,6 @@ may pick a CSM's book; a CSM sees their own book only. `?format=csv` exports the
 
 from __future__ import annotations
 
-import csv
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +27,7 @@ from accounts.kpi_services import SCOPE_ALL, cached_cohorts, owner_scope
 from accounts.models import KpiSnapshot, Role, User
 from accounts.mrr import Month
 from csm.auth import AuthenticatedHttpRequest
+from csm.csv_export import csv_response
 from csm.goals import goals_for_overview
 
 TREND_MONTHS = 24
@@ -78,16 +78,6 @@ def _template(request: AuthenticatedHttpRequest, name: str, partial: str) -> str
     if request.htmx and not request.htmx.boosted:
         return f"{name}#{partial}"
     return name
-
-
-def _csv(filename: str, header: list[str], rows: list[list[Any]]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return response
 
 
 def _scope_slug(scope: str) -> str:
@@ -508,7 +498,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         ::-1
     ]
     if request.GET.get("format") == "csv":
-        return _csv(
+        return csv_response(
             f"kpis-{_scope_slug(scope)}",
             OVERVIEW_COLUMNS,
             [[s.values.get(key) for key in OVERVIEW_COLUMNS] for s in snapshots],
@@ -645,7 +635,7 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                 [str(row.month), row.size, str(row.mrr)]
                 + [None if r is None else f"{r:.6f}" for r in ratios]
             )
-        return _csv(f"cohorts-{table}-{_scope_slug(scope)}", header, out)
+        return csv_response(f"cohorts-{table}-{_scope_slug(scope)}", header, out)
     symbol = _currency_symbol()
     context = {
         "nav": "kpis",

@@ -10,7 +10,6 @@ each page runs a fixed number of queries whatever the number of rows (tests/test
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,9 +24,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DateField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -46,7 +43,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import rules
 from accounts.models import (
     Account,
     KpiSnapshot,
@@ -57,9 +53,11 @@ from accounts.models import (
     Tier,
     User,
     active_on,
+    lifecycle_stage_at,
 )
 from csm import experiments as exp
 from csm.auth import AuthenticatedHttpRequest, manager_required
+from csm.csv_export import csv_response
 from csm.goals import METRICS, months_between, progress_for, users_by_id
 from csm.models import (
     Experiment,
@@ -87,16 +85,6 @@ HEALTHY_MONTHLY_CHURN = Decimal("0.006")
 # --- Helpers --------------------------------------------------------------------------------------
 
 
-def _csv_response(filename: str, header: list[str], rows: list[list[Any]]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return response
-
-
 def _wants_csv(request: AuthenticatedHttpRequest) -> bool:
     return request.GET.get("format") == "csv"
 
@@ -111,12 +99,12 @@ def _csv_tables(
         if key not in tables:
             raise Http404("no such table")
         header, rows = tables[key]
-        return _csv_response(f"{name}-{key}", header, rows)
+        return csv_response(f"{name}-{key}", header, rows)
     width = max(len(header) for header, _rows in tables.values())
     out = []
     for table, (_header, rows) in tables.items():
         out.extend([table, *row, *[""] * (width - len(row))] for row in rows)
-    return _csv_response(name, ["table", "key", *[f"col{i}" for i in range(1, width)]], out)
+    return csv_response(name, ["table", "key", *[f"col{i}" for i in range(1, width)]], out)
 
 
 def _template(request: AuthenticatedHttpRequest, name: str, partial: str) -> str:
@@ -156,26 +144,6 @@ def _kpi_scope(user: User) -> str:
 
 
 # --- Churn analysis -------------------------------------------------------------------------------
-
-
-def _stage_at_churn() -> Case:
-    """The account's lifecycle stage on the day it churned (accounts.rules thresholds)."""
-
-    def days_before(days: int) -> ExpressionWrapper:
-        return ExpressionWrapper(F("churned_on") - timedelta(days=days), output_field=DateField())
-
-    return Case(
-        When(
-            account__contract_start__gt=days_before(rules.ADOPTION_STARTS_DAY),
-            then=Value(rules.ONBOARDING),
-        ),
-        When(
-            account__contract_start__gt=days_before(rules.MATURE_STARTS_DAY),
-            then=Value(rules.ADOPTION),
-        ),
-        default=Value(rules.MATURE),
-        output_field=CharField(),
-    )
 
 
 def _tier_at_churn() -> Case:
@@ -225,7 +193,7 @@ def churn_breakdowns(events: QuerySet[ChurnEvent]) -> dict[str, dict[str, Any]]:
     for key, title, heading, fields, labels in dimensions:
         rows = events
         if key == "stage":
-            rows = rows.annotate(stage=_stage_at_churn())
+            rows = rows.annotate(stage=lifecycle_stage_at("churned_on", "account__contract_start"))
         if key == "tier":
             rows = rows.annotate(tier_at_churn=_tier_at_churn())
         grouped = (
@@ -603,7 +571,7 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             }
         )
     if _wants_csv(request):
-        return _csv_response(
+        return csv_response(
             f"scoreboard-{_month_label(month)}",
             [
                 "csm",
@@ -666,7 +634,7 @@ def goal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     goals = list(Goal.objects.order_by("-period_end", "pk"))  # list(): progress reads them all
     progress = progress_for(goals, users=users_by_id(goals))
     if _wants_csv(request):
-        return _csv_response(
+        return csv_response(
             "goals",
             ["metric", "scope", "from", "until", "target", "lower_is_better", "value", "status"],
             [
@@ -800,7 +768,7 @@ def experiment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         .order_by("group", "account__name")
     )
     if _wants_csv(request):
-        return _csv_response(
+        return csv_response(
             f"experiment-{experiment.pk}",
             ["group", "account", "external_id", "owner", "health_start", "play_done_at"],
             [

@@ -10,10 +10,9 @@ downloads as CSV with `?format=csv&table=<name>`.
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from datetime import datetime, time, timedelta
+from collections.abc import Iterator
+from datetime import datetime, time
 from decimal import Decimal
 from itertools import chain, repeat
 from typing import Any
@@ -24,22 +23,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import (
-    Case,
-    CharField,
     Count,
-    DateField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 from django.db.models.functions import TruncDate, TruncMonth
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -50,10 +43,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import mrr as mrr_rules
-from accounts import rules as account_rules
 from accounts.audit import record_changes
-from accounts.models import Account, LifecycleStage, Role, Segment, Tier, User
+from accounts.models import Account, LifecycleStage, Role, Segment, Tier, User, lifecycle_stage_at
 from csm.auth import AuthenticatedHttpRequest, manager_required
+from csm.csv_export import csv_response
 from csm.models import Touch, TouchKind
 from feedback import churn as churn_service
 from feedback import scores
@@ -133,18 +126,6 @@ def _score_cells(by_kind: dict[str, dict[int, int]]) -> dict[str, Any]:
     }
 
 
-def _csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-    lines = chain([writer.writerow(header)], (writer.writerow(row) for row in rows))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _blank(value: Any) -> Any:
     return "" if value is None else value
 
@@ -165,28 +146,6 @@ def _template(request: AuthenticatedHttpRequest, name: str, partial: str) -> str
 
 
 # --- Overview: scores over time, by group, response rate ----------------------------------------
-
-
-def _stage_at_answer() -> Case:
-    """The account's lifecycle stage on the day of the answer (accounts.rules thresholds)."""
-
-    def after(days: int) -> ExpressionWrapper:
-        return ExpressionWrapper(
-            F("account__contract_start") + timedelta(days=days), output_field=DateField()
-        )
-
-    return Case(
-        When(
-            answered_date__lt=after(account_rules.ADOPTION_STARTS_DAY),
-            then=Value(account_rules.ONBOARDING),
-        ),
-        When(
-            answered_date__lt=after(account_rules.MATURE_STARTS_DAY),
-            then=Value(account_rules.ADOPTION),
-        ),
-        default=Value(account_rules.MATURE),
-        output_field=CharField(),
-    )
 
 
 # The overview's tables: key → (what the rows group by, the title; lazy, read per request).
@@ -258,7 +217,7 @@ def overview_data(
     overall: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     group_rows = (
         in_period.annotate(answered_date=TruncDate("answered_at"))
-        .annotate(stage=_stage_at_answer())
+        .annotate(stage=lifecycle_stage_at("answered_date", "account__contract_start"))
         .values_list(
             "account__tier", "account__segment", "stage", "account__owner_id", "kind", "score"
         )
@@ -412,7 +371,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         table = request.GET.get("table") or "monthly"
         if table == "monthly":
-            return _csv_response(
+            return csv_response(
                 "feedback-by-month.csv",
                 ["month", *SCORE_HEADER, "NPS last 3 months"],
                 (
@@ -421,7 +380,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
                 ),
             )
         if table == "rate":
-            return _csv_response(
+            return csv_response(
                 "response-rate.csv",
                 ["month", "invited", "answered", "response rate %"],
                 (
@@ -431,7 +390,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         for group in report["tables"]:
             if group["key"] == table:
-                return _csv_response(
+                return csv_response(
                     f"feedback-by-{table}.csv",
                     [table, *SCORE_HEADER],
                     ([r["label"], *_score_row(r)] for r in group["rows"]),
@@ -517,7 +476,7 @@ def comments(request: AuthenticatedHttpRequest) -> HttpResponse:
     form.is_valid()
     items = _filtered_comments(user, form.cleaned_data)
     if request.GET.get("format") == "csv":
-        return _csv_response(
+        return csv_response(
             "feedback-comments.csv",
             ["answered_at", "account", "external_id", "owner", "kind", "score", "comment", "tags"],
             (
@@ -578,7 +537,7 @@ def detractors(request: AuthenticatedHttpRequest) -> HttpResponse:
     form.is_valid()
     items = detractors_without_follow_up(user, form.cleaned_data)
     if request.GET.get("format") == "csv":
-        return _csv_response(
+        return csv_response(
             "detractors-without-follow-up.csv",
             [
                 "answered_at",
@@ -670,7 +629,7 @@ def churns(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not show_all:
         events = events.filter(completed_at__isnull=True)
     if request.GET.get("format") == "csv":
-        return _csv_response(
+        return csv_response(
             "churns.csv",
             [
                 "account",

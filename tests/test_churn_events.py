@@ -329,9 +329,7 @@ def test_the_churns_to_complete_list_shows_a_csm_their_own(churned, alice_client
     assert [e.account for e in response.context["page"].object_list] == [churned.account]
     assert theirs.name not in response.content.decode()
     csv = alice_client.get("/feedback/churns/", {"format": "csv"})
-    assert (
-        b"".join(csv.streaming_content).decode().splitlines()[0].startswith("account,external_id")
-    )
+    assert csv.getvalue().decode().splitlines()[0].startswith("account,external_id")
 
 
 # --- exit survey ---------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def answer(
 
 def csv_lines(response):
     assert response["Content-Type"].startswith("text/csv")
-    return b"".join(response.streaming_content).decode().splitlines()
+    return response.getvalue().decode().splitlines()
 
 
 # --- who sees what -------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def frozen():
 
 
 def rows_of(response):
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    return list(csv.reader(io.StringIO(response.getvalue().decode())))
 
 
 def churn(owner, *, on, mrr="100", category="price", churn_type="voluntary", **kwargs):
