@@ -57,6 +57,21 @@ METRICS: dict[str, Metric] = {
     )
 }
 
+# The values a target can take, as a manager enters it (rates in percent); None = no bound.
+# GRR and the churn rates cannot leave 0–100%, NPS runs from −100 to 100, money and ratios are
+# never negative; net MRR churn is negative when expansion outweighs losses, but never above 100%.
+TARGET_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "customer_churn_rate": (Decimal(0), Decimal(100)),
+    "gross_mrr_churn_rate": (Decimal(0), Decimal(100)),
+    "net_mrr_churn_rate": (None, Decimal(100)),
+    "grr": (Decimal(0), Decimal(100)),
+    "nrr": (Decimal(0), None),
+    "quick_ratio": (Decimal(0), None),
+    "arpa": (Decimal(0), None),
+    "nps": (Decimal(-100), Decimal(100)),
+    "mrr_end": (Decimal(0), None),
+}
+
 # The snapshot keys a goal's value is made of (money keys as decimal strings).
 COMPONENT_KEYS = (
     "customers_start",

@@ -75,13 +75,13 @@ class SnoozeForm(forms.Form):
 class ReassignForm(forms.Form):
     """Whom to give the item to, typed or picked from the page's one `<datalist id="people">` of
     CSMs and managers (a <select> per row would repeat every person on every row: 150 CSMs × 50
-    rows made the managers' queue 670 kB and seconds to render). Accepts an email or a user id;
-    risk_actions.reassign checks the person is an active CSM or manager."""
+    rows made the managers' queue 670 kB and seconds to render). Accepts an email, a user id or a
+    name that only one person has; risk_actions.reassign checks the person is active."""
 
     assignee = forms.CharField(
         label=_("Assign to"),
         max_length=254,
-        widget=forms.TextInput(attrs={"list": "people", "placeholder": _("email")}),
+        widget=forms.TextInput(attrs={"list": "people", "placeholder": _("email or name")}),
     )
 
     def __init__(self, *args: Any, item: RiskItem, people: list[User], **kwargs: Any) -> None:
@@ -95,8 +95,12 @@ class ReassignForm(forms.Form):
         for person in self.people:
             if value.lower() == person.email.lower() or value == str(person.pk):
                 return person
+        # A name works too when exactly one person has it.
+        named = [p for p in self.people if p.name and p.name.casefold() == value.casefold()]
+        if len(named) == 1:
+            return named[0]
         raise forms.ValidationError(
-            _("%(value)s is not an active CSM or manager.") % {"value": value}
+            _("No active CSM or manager has the email or name %(value)s.") % {"value": value}
         )
 
 

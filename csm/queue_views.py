@@ -52,7 +52,7 @@ from csm.queue_forms import (
 from health.models import HealthScore
 from health.queries import latest_scored_day
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # each row carries its inline forms: keep the page light
 TOUCH_FORM_TEMPLATE = "csm/_touch_form.html"
 
 

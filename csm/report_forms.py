@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, Segment, Tier, User
-from csm.goals import METRICS, default_direction, month_start
+from csm.goals import METRICS, TARGET_RANGES, Metric, default_direction, month_start
 from csm.models import Experiment, Goal, ScopeKind
 
 DATE = {"type": "date"}
@@ -50,6 +50,28 @@ class ScopeMixin:
         raw = self.cleaned_data["scope"]
         kind, _sep, value = raw.partition(":")
         return kind, value
+
+
+def _range_message(metric: Metric, low: Decimal | None, high: Decimal | None) -> str:
+    unit = "%" if metric.unit == "rate" else ""
+    if low is not None and high is not None:
+        return _("%(metric)s runs from %(low)s%(unit)s to %(high)s%(unit)s.") % {
+            "metric": metric.label,
+            "low": low,
+            "high": high,
+            "unit": unit,
+        }
+    if low is not None:
+        return _("%(metric)s cannot be below %(low)s%(unit)s.") % {
+            "metric": metric.label,
+            "low": low,
+            "unit": unit,
+        }
+    return _("%(metric)s cannot be above %(high)s%(unit)s.") % {
+        "metric": metric.label,
+        "high": high,
+        "unit": unit,
+    }
 
 
 class GoalForm(ScopeMixin, forms.ModelForm):
@@ -113,6 +135,10 @@ class GoalForm(ScopeMixin, forms.ModelForm):
         metric = cleaned.get("metric")
         target = cleaned.get("target")
         if metric in METRICS and target is not None:
+            low, high = TARGET_RANGES[metric]
+            if (low is not None and target < low) or (high is not None and target > high):
+                self.add_error("target", _range_message(METRICS[metric], low, high))
+                return cleaned
             if METRICS[metric].unit == "rate":
                 target = target / Decimal(100)
             if abs(target) >= Decimal("1e8"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts import mrr as mrr_rules
 from accounts.audit import record_changes
 from accounts.models import Account, Subscription, User
+from csm.models import Resolution, RiskItem
 from feedback.models import ChurnCategory, ChurnEvent, ChurnType, Competitor, Survey
 
 NOTE_MAX_CHARS = 2000
@@ -61,6 +62,7 @@ def record_churn_events(*, day: date) -> dict[str, int]:
     2. Churns: every account with MRR > 0 on the day before and 0 on `day` gets a ChurnEvent on
        `day` with the MRR it lost, unless it already has an open churn (marked by hand before the
        MRR ran out: that record is the same churn, and gets the MRR lost filled in).
+    3. Those accounts' open risk items are resolved as churned.
     """
     before = day - timedelta(days=1)
     zero_yesterday = Account.objects.with_mrr(before).filter(mrr=0).values("pk")
@@ -97,7 +99,23 @@ def record_churn_events(*, day: date) -> dict[str, int]:
         # A re-run of the same day finds its own rows (account, churned_on is unique).
         ignore_conflicts=True,
     )
-    return {"churns_recorded": len(created), "churns_reactivated": reactivations}
+    # 3. The churned accounts' open risk items close as churned: the queue's outcome is known, and
+    #    save rates must not count a churn as a save.
+    closed = (
+        RiskItem.objects.open()
+        .filter(account_id__in=list(lost), opened_on__lte=day)
+        .update(
+            resolution=Resolution.CHURNED,
+            resolution_note=_("The account churned: its MRR reached 0 on %(day)s.")
+            % {"day": day.isoformat()},
+            resolved_at=datetime.combine(day, time(23, 59), tzinfo=timezone.get_current_timezone()),
+        )
+    )
+    return {
+        "churns_recorded": len(created),
+        "churns_reactivated": reactivations,
+        "risk_items_churned": closed,
+    }
 
 
 # --- History -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Account, Contact, LifecycleStage, Segment, Tier
 from feedback.models import Survey, SurveyKind
@@ -112,6 +112,23 @@ class SurveyForm(forms.ModelForm):
         ) % {"n": settings.SURVEY_MIN_INTERVAL_DAYS}
         self.fields["extra_questions_text"].initial = "\n".join(self.instance.extra_questions or [])
         self.order_fields([*self.Meta.fields[:4], "extra_questions_text"])
+
+    def clean_kind(self) -> str:
+        kind = self.cleaned_data["kind"]
+        if self.instance.pk and kind != self.instance.kind:
+            answers = self.instance.responses.count()
+            if answers:
+                raise forms.ValidationError(
+                    ngettext(
+                        "This survey has %(n)s answer on its current scale; changing the kind "
+                        "would mix scales. Create a new survey instead.",
+                        "This survey has %(n)s answers on its current scale; changing the kind "
+                        "would mix scales. Create a new survey instead.",
+                        answers,
+                    )
+                    % {"n": answers}
+                )
+        return kind
 
     def clean_every_days(self) -> int | None:
         days = self.cleaned_data.get("every_days")

@@ -62,6 +62,20 @@ def test_a_churn_is_recorded_on_the_day_mrr_reaches_zero(db):
     assert events(gone) == [(date(2026, 11, 20), Decimal("300.00"), None)]
 
 
+def test_a_churned_accounts_open_risk_item_is_resolved_as_churned(db):
+    gone = customer(end=date(2026, 11, 20))
+    item = RiskItemFactory(account=gone, opened_on=date(2026, 11, 10))
+    kept = RiskItemFactory(account=customer(), opened_on=date(2026, 11, 10))
+
+    assert record_churn_events(day=date(2026, 11, 20))["risk_items_churned"] == 1
+
+    item.refresh_from_db()
+    kept.refresh_from_db()
+    assert item.resolution == "churned"
+    assert "MRR reached 0 on 2026-11-20" in item.resolution_note
+    assert kept.resolved_at is None
+
+
 def test_re_running_a_day_records_the_churn_once(db):
     gone = customer(end=date(2026, 11, 20))
     for _ in range(3):

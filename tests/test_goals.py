@@ -272,6 +272,32 @@ def test_bad_goal_input_names_the_field_and_writes_nothing(maggie_client):
     assert not Goal.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("metric", "target", "message"),
+    [
+        ("nps", "500", "NPS runs from -100 to 100."),
+        ("customer_churn_rate", "150", "Logo churn rate (monthly) runs from 0% to 100%."),
+        ("grr", "-20", "Gross revenue retention (GRR) runs from 0% to 100%."),
+        ("arpa", "-100", "ARPA cannot be below 0."),
+        ("net_mrr_churn_rate", "120", "Net MRR churn rate cannot be above 100%."),
+    ],
+)
+def test_an_impossible_target_is_refused_naming_the_field(maggie_client, metric, target, message):
+    response = maggie_client.post(
+        reverse("kpis:goal_create"),
+        {
+            "metric": metric,
+            "scope": "all",
+            "period_start": "2026-12-01",
+            "period_end": "2026-12-31",
+            "target": target,
+        },
+    )
+    assert response.context["form"].errors["target"] == [message]
+    assert f"Target: {message}" in response.content.decode()
+    assert not Goal.objects.exists()
+
+
 def test_a_manager_edits_and_deletes_a_goal(maggie_client):
     existing = goal()
     page = maggie_client.get(reverse("kpis:goal_edit", args=[existing.pk]))

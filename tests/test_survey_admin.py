@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from feedback.models import Invitation, Survey
 from feedback.services import record_response, send_invitation
-from tests.surveys import customer, survey
+from tests.surveys import customer, invite, survey
 
 
 def test_a_fresh_install_starts_with_four_surveys(db):
@@ -105,6 +105,20 @@ def test_a_manager_edits_and_switches_off_a_survey(maggie_client):
     assert response.status_code == 302
     nps.refresh_from_db()
     assert (nps.every_days, nps.active) == (120, False)
+
+
+def test_the_kind_of_a_survey_with_answers_cannot_change(maggie_client):
+    invitation = invite()
+    record_response(invitation=invitation, score=8)
+    answered = invitation.survey
+    response = maggie_client.post(
+        reverse("feedback:survey_edit", args=[answered.pk]),
+        {"name": answered.name, "kind": "csat", "question": answered.question, "active": "on"},
+    )
+    assert response.status_code == 200
+    assert "Kind: This survey has 1 answer on its current scale" in response.content.decode()
+    answered.refresh_from_db()
+    assert answered.kind == "nps"
 
 
 def test_the_nav_shows_surveys_to_managers_only(maggie_client, client, alice):

@@ -118,3 +118,12 @@ def test_a_touch_is_logged_inline_from_today(alice_client, alice):
     assert Touch.objects.filter(account=account, summary="Weekly call").exists()
     today = alice_client.get(reverse("home")).context["today"]
     assert account not in today.touches_due
+
+
+def test_a_renewal_is_counted_in_whole_days():
+    from csm.templatetags.touch_tags import days_away
+
+    assert days_away(TODAY + timedelta(days=10)) == "in 10 days"
+    assert days_away(TODAY + timedelta(days=1)) == "in 1 day"
+    assert days_away(TODAY) == "today"
+    assert days_away(TODAY - timedelta(days=3)) == "3 days ago"
