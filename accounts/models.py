@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -303,6 +304,15 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def field_label(self) -> str:
+        """The changed field in words: "snoozed_until" → "snoozed until", "checklist[0]" →
+        "checklist step 1"."""
+        step = re.fullmatch(r"(\w+)\[(\d+)\]", self.field)
+        if step:
+            return f"{step[1].replace('_', ' ')} step {int(step[2]) + 1}"
+        return self.field.replace("_", " ")
 
 
 # --- Imports -------------------------------------------------------------------------------------

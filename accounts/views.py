@@ -20,7 +20,7 @@ from csm.blueprints import blueprint_for
 from csm.forms import TouchForm
 from csm.timeline import account_timeline
 from health.forms import HealthOverrideForm
-from health.queries import health_card, latest_scored_day, with_health
+from health.queries import health_card, in_band, latest_scored_day, with_health
 
 PAGE_SIZE = 50
 CHART_MONTHS = 24
@@ -67,7 +67,7 @@ def account_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
     if band == "none":
         accounts = accounts.filter(health_score__isnull=True)
     elif band:
-        accounts = accounts.filter(health_band=band)
+        accounts = in_band(accounts, health_day, band)
     sort = filters.get("sort") or "-mrr"
     accounts = accounts.order_by(*SORTS[sort])
 

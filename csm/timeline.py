@@ -109,7 +109,7 @@ def _audit_entries(audit: Iterable[AuditEntry]) -> list[TimelineEntry]:
             at=entry.at,
             kind="change",
             label=_("Change"),
-            title=f"{entry.field}: {entry.old_value or '—'} → {entry.new_value or '—'}",
+            title=f"{entry.field_label}: {entry.old_value or '—'} → {entry.new_value or '—'}",
             detail=entry.reason,
             actor=str(entry.actor) if entry.actor else _("System"),
         )

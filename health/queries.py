@@ -66,6 +66,17 @@ def with_health(accounts: QuerySet[Account], day: date | None) -> QuerySet[Accou
     )
 
 
+def in_band(accounts: QuerySet[Account], day: date | None, band: str) -> QuerySet[Account]:
+    """Accounts whose score of `day` is in `band`: a semi-join on the (day, band) index. (Filtering
+    on with_health's subquery annotation let PostgreSQL scan that index once per account: 2 s for
+    5,000 accounts.)"""
+    if day is None:
+        return accounts.none()
+    return accounts.filter(
+        pk__in=HealthScore.objects.filter(day=day, band=band).values("account_id")
+    )
+
+
 HISTORY_DAYS = 90
 
 

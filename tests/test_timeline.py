@@ -80,7 +80,7 @@ def test_it_merges_every_kind_newest_first(alice, db):
     timeline = account_timeline(account)
     assert [(e.at.date(), e.kind, e.title) for e in timeline] == [
         (date(2026, 11, 22), "risk", "Risk resolved: Saved"),
-        (date(2026, 11, 21), "change", "tier_override: — → A"),
+        (date(2026, 11, 21), "change", "tier override: — → A"),
         (date(2026, 11, 20), "touch", "Call 0"),
         (date(2026, 11, 15), "health", "Health Green → Red"),
         (date(2026, 11, 15), "risk", "Added to the at-risk queue"),
