@@ -16,17 +16,19 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.kpi_services import refresh_kpis
+from accounts.models import KpiSnapshot, MrrMovement
 from accounts.services import refresh_tiers
 from csm.blueprints import create_blueprints
+from csm.models import RiskItem
 from csm.outbox import queue_usage_tips, request_drain
 from csm.risk import refresh_risk_items
 from feedback.churn import record_churn_events
 from feedback.services import queue_scheduled_surveys, sync_outbox_bounces
-from health.models import NightlyRun, PipelineLock
+from health.models import DailyUsage, HealthScore, NightlyRun, PipelineLock
 from health.services import delete_expired_events, recompute_health_scores, roll_up_usage
 
 log = logging.getLogger(__name__)
@@ -108,9 +110,25 @@ def run_nightly(*, day: date, first_day: date | None = None) -> dict[date, dict[
     NightlyAlreadyRunning when another run holds the lock."""
     with nightly_lock():
         summaries = {each: run_one_day(each) for each in days_to_run(day, first_day=first_day)}
+        refresh_planner_statistics()
     if any(summary["tips_queued"] or summary["surveys_queued"] for summary in summaries.values()):
         request_drain()  # send now; beat's drain every 5 minutes is the fallback
     return summaries
+
+
+# The tables a nightly run fills with a new day's rows, which the pages then read first.
+NIGHTLY_TABLES = (HealthScore, DailyUsage, RiskItem, MrrMovement, KpiSnapshot)
+
+
+def refresh_planner_statistics() -> None:
+    """ANALYZE the tables the run wrote (PostgreSQL). Until autovacuum gets to them, the planner
+    believes the new day has no rows and probes the (day, band) index once per account: on a
+    5,000-account book the red-band account list took 5.4 s instead of 70 ms."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in NIGHTLY_TABLES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 @contextmanager

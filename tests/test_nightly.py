@@ -33,3 +33,21 @@ def test_the_nightly_run_assigns_tiers_by_the_rule_and_keeps_overrides(db):
 def test_a_bad_date_is_named(db):
     with pytest.raises(CommandError, match="--date"):
         call_command("run_nightly", "--date", "2026-02-30")
+
+
+def test_the_run_refreshes_planner_statistics_on_postgresql(db):
+    """The pages read the day the run just wrote; stale statistics made PostgreSQL plan as if it
+    had no rows. SQLite has no such step."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from csm.nightly import run_nightly
+
+    with CaptureQueriesContext(connection) as captured:
+        run_nightly(day=date(2026, 11, 22))
+    analyzed = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "postgresql":
+        assert len(analyzed) == 1
+        assert '"health_healthscore"' in analyzed[0] and '"csm_riskitem"' in analyzed[0]
+    else:
+        assert analyzed == []
