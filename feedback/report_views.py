@@ -126,10 +126,6 @@ def _score_cells(by_kind: dict[str, dict[int, int]]) -> dict[str, Any]:
     }
 
 
-def _blank(value: Any) -> Any:
-    return "" if value is None else value
-
-
 def _next_url(request: AuthenticatedHttpRequest, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if candidate and url_has_allowed_host_and_scheme(
@@ -338,12 +334,12 @@ SCORE_HEADER = [
 
 def _score_row(row: dict[str, Any]) -> list[Any]:
     return [
-        _blank(row["nps"]),
+        row["nps"],
         row["nps_n"],
-        _blank(row["csat"]),
+        row["csat"],
         row["csat_n"],
-        _blank(row["ces_mean"]),
-        _blank(row["ces_easy"]),
+        row["ces_mean"],
+        row["ces_easy"],
         row["ces_n"],
     ]
 
@@ -374,19 +370,13 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
             return csv_response(
                 "feedback-by-month.csv",
                 ["month", *SCORE_HEADER, "NPS last 3 months"],
-                (
-                    [str(r["month"]), *_score_row(r), _blank(r["nps_rolling"])]
-                    for r in report["trend"]
-                ),
+                ([str(r["month"]), *_score_row(r), r["nps_rolling"]] for r in report["trend"]),
             )
         if table == "rate":
             return csv_response(
                 "response-rate.csv",
                 ["month", "invited", "answered", "response rate %"],
-                (
-                    [str(r["month"]), r["invited"], r["answered"], _blank(r["rate"])]
-                    for r in report["rate"]
-                ),
+                ([str(r["month"]), r["invited"], r["answered"], r["rate"]] for r in report["rate"]),
             )
         for group in report["tables"]:
             if group["key"] == table:
