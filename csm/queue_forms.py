@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -159,3 +161,55 @@ class SavePlaysForm(forms.Form):
                 except forms.ValidationError as error:
                     self.add_error(reason.value, error)
         return cleaned
+
+
+# --- The queue row's actions ---------------------------------------------------------------------
+
+# The row's actions, in order; reassigning is the managers'.
+ACTIONS = {"snooze": _("Snooze"), "reassign": _("Reassign"), "resolve": _("Resolve")}
+
+
+@dataclass(frozen=True)
+class RiskAction:
+    name: str
+    label: str
+    url: str
+    # The form to render now, or None: the row then loads it when the user opens the action.
+    form: Any
+
+
+def bound_form(form: Any, action: str, item: RiskItem) -> Any:
+    """`form` when it is this item's form for `action` (a view passed it back with errors)."""
+    if type(form) is FORMS[action] and form.item.pk == item.pk:
+        return form
+    return None
+
+
+def blank_form(action: str, item: RiskItem, people: list[Any]) -> Any:
+    if FORMS[action] is ReassignForm:
+        return ReassignForm(item=item, people=people)
+    return FORMS[action](item=item)
+
+
+def actions_for(
+    item: RiskItem,
+    *,
+    manager: bool,
+    inline: bool,
+    bound: Any = None,
+    people: list[Any] | None = None,
+    only: str = "",
+) -> list[RiskAction]:
+    """The actions a user may take on `item` (`only` one of them). A queue row renders a form
+    only when it came back with errors (`bound`): four forms on each of 25 rows were most of the
+    page's time, so the others load when opened. `inline` renders them all, as on the item's
+    own page and in the lazy load."""
+    actions = []
+    for name, label in ACTIONS.items():
+        if (name == "reassign" and not manager) or (only and name != only):
+            continue
+        form = bound_form(bound, name, item)
+        if form is None and inline:
+            form = blank_form(name, item, people or [])
+        actions.append(RiskAction(name, str(label), reverse(f"queue:{name}", args=[item.pk]), form))
+    return actions

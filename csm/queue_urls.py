@@ -7,6 +7,7 @@ from csm import queue_views
 app_name = "queue"
 urlpatterns = [
     path("queue/", queue_views.queue, name="list"),
+    path("queue/<int:pk>/", queue_views.item_page, name="item"),
     path("queue/<int:pk>/snooze/", queue_views.snooze, name="snooze"),
     path("queue/<int:pk>/reassign/", queue_views.reassign, name="reassign"),
     path("queue/<int:pk>/resolve/", queue_views.resolve, name="resolve"),

@@ -48,11 +48,12 @@ from csm.queue_forms import (
     SavePlaysForm,
     SnoozeForm,
     StepForm,
+    actions_for,
 )
 from health.models import HealthScore
 from health.queries import latest_scored_day
 
-PAGE_SIZE = 25  # each row carries its inline forms: keep the page light
+PAGE_SIZE = 25
 TOUCH_FORM_TEMPLATE = "csm/_touch_form.html"
 
 
@@ -120,7 +121,10 @@ def _touch_form_available() -> bool:
 
 def _next_url(request: AuthenticatedHttpRequest) -> str:
     """Where a plain POST goes back to: the queue page it came from, filters and page kept."""
-    candidate = request.POST.get("next") or ""
+    return _safe_next(request, request.POST.get("next"))
+
+
+def _safe_next(request: AuthenticatedHttpRequest, candidate: str | None) -> str:
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -190,6 +194,41 @@ def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
     )
 
 
+@login_required
+@require_GET
+def item_page(request: AuthenticatedHttpRequest, pk: int) -> TemplateResponse:
+    """One item's row with all its forms: the page a queue row's action links to without
+    JavaScript; with htmx (`?action=snooze`), just that action's blank form, which the row loads
+    when the action is opened."""
+    today = timezone.localdate()
+    health_day = latest_scored_day()
+    item = _decorate(
+        get_object_or_404(_rows(RiskItem.objects.all(), health_day), pk=pk), request.user, today
+    )
+    people = _people() if request.user.is_manager else []
+    context = {
+        "item": item,
+        "people": people,
+        "health_day": health_day,
+        "today": today,
+        "next_url": _safe_next(request, request.GET.get("next")),
+        "forms_inline": True,
+        "touch_form_available": _touch_form_available(),
+        "nav": "queue",
+    }
+    action = request.GET.get("action", "")
+    if request.htmx and action:
+        actions = actions_for(
+            item, manager=request.user.is_manager, inline=True, people=people, only=action
+        )
+        if not actions or not item.can_act:  # type: ignore[attr-defined]
+            raise PermissionDenied("not an action you can take on this item")
+        return TemplateResponse(
+            request, "csm/queue.html#risk-action", context | {"action": actions[0]}
+        )
+    return TemplateResponse(request, "csm/queue_item.html", context)
+
+
 # --- Inline actions -------------------------------------------------------------------------------
 
 
@@ -225,6 +264,8 @@ def _respond(
         "health_day": health_day,
         "today": today,
         "next_url": _next_url(request),
+        # Without JavaScript the errors come back on the item's page, with all its forms.
+        "forms_inline": not request.htmx,
         "touch_form_available": _touch_form_available(),
         "nav": "queue",
     }

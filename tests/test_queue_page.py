@@ -184,17 +184,60 @@ def test_a_csm_sees_no_actions_on_other_csms_items(alice_client, bob):
     risk(bob, "Bob's")
     body = alice_client.get(QUEUE, {"who": "all"}).content.decode()
     assert "Bob&#x27;s" in body
-    assert "/snooze/" not in body and "/resolve/" not in body
+    assert "action=snooze" not in body and "action=resolve" not in body
 
 
 def test_only_managers_get_the_reassign_form_and_the_save_plays_link(client, alice, maggie):
     risk(alice, "Acme")
     client.force_login(alice)
     body = client.get(QUEUE).content.decode()
-    assert "/reassign/" not in body and reverse("queue:save_plays") not in body
+    assert "action=reassign" not in body and reverse("queue:save_plays") not in body
     client.force_login(maggie)
     body = client.get(QUEUE).content.decode()
-    assert "/reassign/" in body and reverse("queue:save_plays") in body
+    assert "action=reassign" in body and reverse("queue:save_plays") in body
+
+
+def test_a_row_renders_no_form_until_an_action_is_opened(alice_client, alice):
+    item = risk(alice, "Acme", checklist=[])
+    body = alice_client.get(QUEUE, {"tier": ""}).content.decode()
+    row = body[body.index(f'id="risk-item-{item.pk}"') :]
+    assert "<form" not in row[: row.index("</tbody>")]
+    page = reverse("queue:item", args=[item.pk])
+    for action in ("snooze", "resolve"):
+        assert f'hx-get="{page}?action={action}&amp;next=/queue/%3Ftier%3D"' in row
+
+
+@pytest.mark.parametrize("action", ["snooze", "resolve"])
+def test_opening_an_action_loads_its_blank_form(alice_client, alice, action):
+    item = risk(alice, "Acme")
+    response = alice_client.get(
+        reverse("queue:item", args=[item.pk]), {"action": action, "next": "/queue/?tier=A"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith(f'<form method="post" action="/queue/{item.pk}/{action}/"')
+    assert 'name="next" value="/queue/?tier=A"' in body and "<html" not in body
+
+
+@pytest.mark.parametrize("action", ["reassign", "snooze", "nonsense"])
+def test_a_csm_cannot_load_a_form_they_may_not_use(alice_client, alice, bob, action):
+    own, others = risk(alice, "Acme"), risk(bob, "Bob's")
+    url = reverse("queue:item", args=[others.pk])
+    assert alice_client.get(url, {"action": action}, **HTMX).status_code == 403
+    if action != "snooze":
+        own_url = reverse("queue:item", args=[own.pk])
+        assert alice_client.get(own_url, {"action": action}, **HTMX).status_code == 403
+
+
+def test_the_item_page_without_javascript_has_all_its_forms(maggie_client, alice):
+    item = risk(alice, "Acme")
+    response = maggie_client.get(reverse("queue:item", args=[item.pk]), {"next": "/queue/?p=2"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" in body
+    for action in ("snooze", "reassign", "resolve"):
+        assert f'action="/queue/{item.pk}/{action}/"' in body
+    assert 'name="next" value="/queue/?p=2"' in body
+    assert 'href="/queue/?p=2"' in body  # back to the queue page it came from
 
 
 def test_the_top_bar_links_the_queue_first(alice_client, db):

@@ -108,7 +108,8 @@ def test_a_touch_is_logged_inline_from_today(alice_client, alice):
 
     account = customer(alice, "Due Co", tier="A")
     body = alice_client.get(reverse("home")).content.decode()
-    assert f'id="touch-form-{account.pk}"' in body
+    log_url = reverse("touches:log", args=[account.external_id])
+    assert f'hx-get="{log_url}?next=/"' in body  # the row's form, loaded when opened
     response = alice_client.post(
         reverse("touches:log", args=[account.external_id]),
         {"kind": "call", "summary": "Weekly call", "next": "/"},

@@ -155,16 +155,25 @@ def test_the_account_page_has_the_form_for_who_may_log_only(client, alice, bob, 
     assert 'id="log-touch"' not in client.get(detail_url(account)).content.decode()
 
 
-def test_the_form_can_be_included_on_other_pages_once_per_account(rf, alice, db):
+def test_the_compact_form_loads_when_opened_with_a_link_without_javascript(rf, alice, db):
     first, second = AccountFactory(owner=alice), AccountFactory(owner=alice)
     request = rf.get("/")
     request.user = alice
     html = Template(
         "{% for a in accounts %}"
-        '{% include "csm/_touch_form.html" with account=a next="/" compact=True %}'
+        '{% include "csm/_touch_form.html" with account=a next="/today/?x=1" compact=True %}'
         "{% endfor %}"
     ).render(Context({"accounts": [first, second], "request": request}))
     for account in (first, second):
-        assert f'id="touch-form-{account.pk}"' in html
-        assert f'id="id_touch_{account.pk}_summary"' in html
+        lazy = f"{log_url(account)}?next=/today/%3Fx%3D1"
+        assert f'hx-get="{lazy}"' in html and f'href="{lazy}"' in html
     assert 'id="log-touch"' not in html and html.count("<details") == 2
+    assert "<form" not in html  # no form is rendered until one is opened
+
+
+def test_the_lazy_load_gets_just_the_form_with_its_next(alice_client, account):
+    response = alice_client.get(log_url(account) + "?next=/queue/", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert body.lstrip().startswith(f'<form id="touch-form-{account.pk}"')
+    assert 'name="next" value="/queue/"' in body

@@ -1,6 +1,6 @@
 """`{% risk_form "snooze" item as form %}`: the bound form the view passed for this item and
 action (with its errors), or a blank one, so each row of "csm/queue.html" renders its forms from
-one context."""
+one context. `{% risk_actions item as actions %}`: the row's snooze / reassign / resolve forms."""
 
 from __future__ import annotations
 
@@ -9,17 +9,23 @@ from typing import Any
 from django import template
 
 from csm.models import RiskItem
-from csm.queue_forms import FORMS, ReassignForm
+from csm.queue_forms import RiskAction, actions_for, blank_form, bound_form
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def risk_form(context: template.Context, action: str, item: RiskItem) -> Any:
-    form: Any = context.get("risk_form")
-    form_class = FORMS[action]
-    if type(form) is form_class and form.item.pk == item.pk:
-        return form
-    if form_class is ReassignForm:
-        return ReassignForm(item=item, people=context.get("people") or [])
-    return form_class(item=item)
+    form = bound_form(context.get("risk_form"), action, item)
+    return form if form is not None else blank_form(action, item, context.get("people") or [])
+
+
+@register.simple_tag(takes_context=True)
+def risk_actions(context: template.Context, item: RiskItem) -> list[RiskAction]:
+    return actions_for(
+        item,
+        manager=context["user"].is_manager,
+        inline=context.get("forms_inline", False),
+        bound=context.get("risk_form"),
+        people=context.get("people"),
+    )

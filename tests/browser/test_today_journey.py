@@ -74,6 +74,7 @@ def test_a_csm_works_the_top_risk_item_from_today(live_server, page, screenshot)
     resolve = row.locator("form[action$='/resolve/']")
     resolve.get_by_label("Resolve as").select_option("saved")
     resolve.get_by_label("Note").fill("Usage back after the fix.")
+    screenshot("queue-resolve-open")  # the form the row loaded when "Resolve" was opened
     resolve.get_by_role("button", name="Resolve").click()
     page.get_by_text("resolved as “Saved”").wait_for()
     screenshot("queue-resolved")
