@@ -9,7 +9,6 @@ the book as it was when that month was first written).
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,20 +16,16 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts import kpis as kpi_rules
-from accounts.models import KpiSnapshot, MrrMovement, Subscription, active_on
+from accounts.models import CohortSnapshot, KpiSnapshot, MrrMovement, Subscription, active_on
 from accounts.mrr import CENT, ZERO, Month, months_between
 from feedback.models import Response, SurveyKind
 from feedback.scores import nps
-
-log = logging.getLogger(__name__)
 
 SCOPE_ALL = "all"
 WRITE_BATCH = 5000
@@ -261,15 +256,12 @@ def refresh_kpis(*, day: date) -> dict[str, int]:
         unique_fields=["month", "scope"],
         update_fields=["values", "closed", "computed_at"],
     )
-    if _cache_is_shared() and current == max(month for _scope, month in wanted):
-        # The web servers share this cache: the managers' first cohorts view of the day is
-        # then as quick as the others.
-        cached_cohorts(last=current, computed_at=now)
-    return {"kpi_snapshots": len(snapshots), "mrr_movements_written": written}
-
-
-def _cache_is_shared() -> bool:
-    return "locmem" not in settings.CACHES["default"]["BACKEND"]
+    cohort_snapshots = write_cohort_snapshots(last=current, scopes=scopes, computed_at=now)
+    return {
+        "kpi_snapshots": len(snapshots),
+        "mrr_movements_written": written,
+        "cohort_snapshots": cohort_snapshots,
+    }
 
 
 def _write_movements(
@@ -360,68 +352,106 @@ def _as_money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
-def cohorts(*, first: Month, last: Month, owner_id: int | None = None) -> list[kpi_rules.CohortRow]:
-    """Cohorts with a first paid month from `first` to `last` (DESIGN §4), from the MrrMovement
-    rows, aggregated in one SQL query: each account's first month with E > 0, then customers and
-    MRR per (cohort, month)."""
+COHORT_MONTHS = 24
+
+
+def _cohort_cells(
+    *, first: Month, last: Month, owner_id: int | None = None, by_owner: bool = False
+) -> dict[int | None, dict[tuple[Month, Month], kpi_rules.CohortCell]]:
+    """Cohort cells from the MrrMovement rows in one SQL query: each account's first month with
+    E > 0 (its cohort, from `first` on), then customers and MRR per (cohort, month) up to `last`.
+    Keyed by owner id when `by_owner` (every book at once, None for unowned accounts), else
+    under None for everybody, or for `owner_id`'s book alone."""
     table = MrrMovement._meta.db_table
     accounts = MrrMovement._meta.get_field("account").related_model._meta.db_table
-    owner_join = ""
-    params: list[Any] = []
+    join, owner_column, params = "", "NULL", []
     if owner_id is not None:
-        owner_join = f"JOIN {accounts} a ON a.id = m.account_id AND a.owner_id = %s"
+        join = f"JOIN {accounts} a ON a.id = m.account_id AND a.owner_id = %s"
         params.append(owner_id)
+    elif by_owner:
+        join, owner_column = f"JOIN {accounts} a ON a.id = m.account_id", "a.owner_id"
     sql = f"""
         WITH firsts AS (
-            SELECT m.account_id, MIN(m.month) AS cohort
-              FROM {table} m {owner_join}
-             WHERE m.mrr_end > 0
-             GROUP BY m.account_id
+            SELECT account_id, MIN(month) AS cohort
+              FROM {table}
+             WHERE mrr_end > 0
+             GROUP BY account_id
         )
-        SELECT f.cohort, m.month, COUNT(*), SUM(m.mrr_end)
-          FROM {table} m JOIN firsts f ON f.account_id = m.account_id
+        SELECT {owner_column}, f.cohort, m.month, COUNT(*), SUM(m.mrr_end)
+          FROM {table} m JOIN firsts f ON f.account_id = m.account_id {join}
          WHERE m.mrr_end > 0 AND f.cohort >= %s AND m.month <= %s
-         GROUP BY f.cohort, m.month
+         GROUP BY 1, f.cohort, m.month
     """
     params += [first.first_day, last.first_day]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    cells: dict[int | None, dict[tuple[Month, Month], kpi_rules.CohortCell]] = defaultdict(dict)
+    for owner, cohort, month, count, mrr in rows:
+        key = (Month.of(_as_date(cohort)), Month.of(_as_date(month)))
+        cells[owner][key] = kpi_rules.CohortCell(int(count), _as_money(mrr))
+    return cells
+
+
+def cohorts(*, first: Month, last: Month, owner_id: int | None = None) -> list[kpi_rules.CohortRow]:
+    """Cohorts with a first paid month from `first` to `last` (DESIGN §4), computed now."""
+    cells = _cohort_cells(first=first, last=last, owner_id=owner_id)
+    return kpi_rules.cohort_rows(cells.get(None, {}), last=last)
+
+
+def write_cohort_snapshots(*, last: Month, scopes: list[str], computed_at: datetime) -> int:
+    """Nightly: the cohort cells of the COHORT_MONTHS up to `last` for every scope, from one
+    query grouped by owner ("all" is their sum), stored as CohortSnapshot rows. Re-running
+    rewrites the same cells."""
+    by_owner = _cohort_cells(first=last.minus(COHORT_MONTHS - 1), last=last, by_owner=True)
+    everybody: dict[tuple[Month, Month], kpi_rules.CohortCell] = {}
+    for cells in by_owner.values():
+        for key, cell in cells.items():
+            total = everybody.get(key)
+            everybody[key] = (
+                cell
+                if total is None
+                else kpi_rules.CohortCell(total.customers + cell.customers, total.mrr + cell.mrr)
+            )
+    by_scope = {owner_scope(o): cells for o, cells in by_owner.items() if o is not None}
+    by_scope[SCOPE_ALL] = everybody
+    snapshots = [
+        CohortSnapshot(
+            month=last.first_day,
+            scope=scope,
+            cells=[
+                [cohort.first_day.isoformat(), month.first_day.isoformat(), c.customers, str(c.mrr)]
+                for (cohort, month), c in sorted(by_scope.get(scope, {}).items())
+            ],
+            computed_at=computed_at,
+        )
+        for scope in scopes
+    ]
+    CohortSnapshot.objects.bulk_create(
+        snapshots,
+        batch_size=WRITE_BATCH,
+        update_conflicts=True,
+        unique_fields=["month", "scope"],
+        update_fields=["cells", "computed_at"],
+    )
+    return len(snapshots)
+
+
+def cohort_table(*, last: Month, owner_id: int | None = None) -> list[kpi_rules.CohortRow]:
+    """The cohorts page's rows: the COHORT_MONTHS up to `last`, from the nightly snapshot (one
+    row), or computed now when the nightly has not written one for this month and scope."""
+    scope = SCOPE_ALL if owner_id is None else owner_scope(owner_id)
+    stored = (
+        CohortSnapshot.objects.filter(scope=scope, month=last.first_day)
+        .values_list("cells", flat=True)
+        .first()
+    )
+    if stored is None:
+        return cohorts(first=last.minus(COHORT_MONTHS - 1), last=last, owner_id=owner_id)
     cells = {
         (Month.of(_as_date(cohort)), Month.of(_as_date(month))): kpi_rules.CohortCell(
-            int(count), _as_money(mrr)
+            int(customers), Decimal(mrr)
         )
-        for cohort, month, count, mrr in rows
+        for cohort, month, customers, mrr in stored
     }
     return kpi_rules.cohort_rows(cells, last=last)
-
-
-COHORT_MONTHS = 24
-COHORT_CACHE_SECONDS = 26 * 3600
-
-
-def _cohort_cache_key(*, last: Month, computed_at: datetime, owner_id: int | None) -> str:
-    scope = SCOPE_ALL if owner_id is None else owner_scope(owner_id)
-    return f"kpi-cohorts:{scope}:{last}:{computed_at.isoformat()}"
-
-
-def cached_cohorts(
-    *, last: Month, computed_at: datetime, owner_id: int | None = None
-) -> list[kpi_rules.CohortRow]:
-    """The cohorts of the COHORT_MONTHS up to `last`, cached until the next nightly run: for the
-    whole team they aggregate every account's months (about a second at the reference scale)
-    and change only when the nightly writes. `computed_at` is the latest "all" snapshot's, so a
-    new run is never hidden. A cache that is down (Redis) only costs the computation."""
-    key = _cohort_cache_key(last=last, computed_at=computed_at, owner_id=owner_id)
-    try:
-        rows = cache.get(key)
-    except Exception:  # a cache outage must not take the page down
-        log.warning("cohorts: cache unavailable", exc_info=True)
-        rows = None
-    if rows is None:
-        rows = cohorts(first=last.minus(COHORT_MONTHS - 1), last=last, owner_id=owner_id)
-        try:
-            cache.set(key, rows, COHORT_CACHE_SECONDS)
-        except Exception:
-            log.warning("cohorts: cache unavailable", exc_info=True)
-    return rows

@@ -398,3 +398,26 @@ class KpiSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"KPIs {self.scope} {self.month:%Y-%m}"
+
+
+class CohortSnapshot(models.Model):
+    """The cohort cells of one scope as of a month (DESIGN §4), written by the nightly run with
+    the KPI snapshots, so the cohorts page reads one row instead of aggregating every account's
+    months. `cells`: [cohort month, month, customers with E > 0, their MRR] per (cohort, month),
+    months as ISO dates, MRR as a decimal string."""
+
+    month = models.DateField()  # the table's last month (its first day)
+    scope = models.CharField(max_length=32, default="all")
+    cells = models.JSONField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scope", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "scope"], name="one_cohort_snapshot_per_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cohorts {self.scope} {self.month:%Y-%m}"

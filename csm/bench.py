@@ -11,8 +11,9 @@ measure what the budgets are about, against plain-database baselines on the same
    the scores depend on (events, distinct users, distinct event names, last event per account).
    nightly_vs_scan = nightly_s ÷ scan_s.
 4. Pages: p50/p95 response time and query count of Today and the queue (a CSM's book of ~330
-   accounts, and a manager's whole team), account detail, the account list and the KPI overview
-   (the warm-up nightly run wrote its snapshots and every account's MRR movements).
+   accounts, and a manager's whole team), account detail, the account list and the KPI pages
+   (overview, cohorts, churn analysis, health and saves, scoreboard, goals: the warm-up nightly
+   run wrote their snapshots, MRR movements and churn records).
 """
 
 from __future__ import annotations
@@ -303,8 +304,14 @@ def measure_pages() -> dict[str, float]:
         ),
         "account_list": (manager, lambda: reverse("accounts:list") + "?sort=-mrr"),
         "account_list_red": (manager, lambda: reverse("accounts:list") + "?band=red&sort=health"),
-        # The KPI overview reads the snapshots the warm-up nightly run wrote (refresh_kpis).
+        # The KPI pages read what the warm-up nightly run wrote (refresh_kpis, churn records,
+        # health scores); "kpis" is the overview.
         "kpis": (manager, lambda: reverse("kpis:overview")),
+        "kpi_cohorts": (manager, lambda: reverse("kpis:cohorts")),
+        "kpi_churn": (manager, lambda: reverse("kpis:churn")),
+        "kpi_health": (manager, lambda: reverse("kpis:health")),
+        "kpi_scoreboard": (manager, lambda: reverse("kpis:scoreboard")),
+        "kpi_goals": (manager, lambda: reverse("kpis:goals")),
     }
     results: dict[str, float] = {}
     for name, (client, make_url) in pages.items():

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import kpis as kpi_rules
-from accounts.kpi_services import SCOPE_ALL, cached_cohorts, owner_scope
+from accounts.kpi_services import SCOPE_ALL, cohort_table, owner_scope
 from accounts.models import KpiSnapshot, Role, User
 from accounts.mrr import Month
 from csm.auth import AuthenticatedHttpRequest
@@ -613,15 +613,13 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     latest = (
         KpiSnapshot.objects.filter(scope=SCOPE_ALL)
         .order_by("-month")
-        .values_list("month", "computed_at")
+        .values_list("month", flat=True)
         .first()
     )
     rows: list[kpi_rules.CohortRow] = []
-    last = Month.of(latest[0]) if latest else Month.of(timezone.localdate())
+    last = Month.of(latest) if latest else Month.of(timezone.localdate())
     if latest is not None:
-        rows = cached_cohorts(
-            last=last, computed_at=latest[1], owner_id=None if owner is None else owner.pk
-        )
+        rows = cohort_table(last=last, owner_id=None if owner is None else owner.pk)
     width = max((len(row.cells) for row in rows), default=0)
     table = request.GET.get("table", "logo")
     if request.GET.get("format") == "csv":

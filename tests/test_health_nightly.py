@@ -266,3 +266,21 @@ def test_the_command_backfills_a_range_and_names_bad_dates(busy):
         call_command("run_nightly", "--date", "2026-11-18", "--from", "2026-11-20")
     with pytest.raises(CommandError, match="--from"):
         call_command("run_nightly", "--from", "2026-13-01")
+
+
+def test_the_distinct_counts_plan_without_index_scans_and_put_the_setting_back(busy):
+    """On PostgreSQL the 30-day distinct users and features are read with index scans off (the
+    index walk fetched every event's page at random); the setting must not outlive that query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        run_nightly(day=date(2026, 11, 22))
+    settings_sql = [q["sql"] for q in captured.captured_queries if "enable_indexscan" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert settings_sql == ["SET enable_indexscan = off", "RESET enable_indexscan"]
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_indexscan")
+            assert cursor.fetchone()[0] == "on"
+    else:
+        assert settings_sql == []

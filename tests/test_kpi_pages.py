@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.kpi_services import refresh_kpis
+from accounts.kpi_services import COHORT_MONTHS, cohort_table, cohorts, refresh_kpis
+from accounts.models import CohortSnapshot
 from accounts.mrr import Month
 from tests.factories import AccountFactory, SubscriptionFactory
 
@@ -23,13 +23,7 @@ D = Decimal
 
 
 @pytest.fixture(autouse=True)
-def frozen_today(settings):
-    # The cohort tables are cached per nightly run; with time frozen, runs of different tests
-    # would share keys. A private memory cache: never clear a shared Redis.
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kpi"}
-    }
-    cache.clear()
+def frozen_today():
     with time_machine.travel(date(2026, 11, 23), tick=False):
         yield
 
@@ -175,16 +169,12 @@ def test_the_overview_query_count_does_not_grow_with_rows(
 def test_the_cohort_query_count_does_not_grow_with_rows(
     maggie_client, alice, books, django_assert_num_queries
 ):
-    # session + user, the CSMs for the picker, the latest run, the cohorts (one SQL query).
+    # session + user, the CSMs for the picker, the latest month, its cohort snapshot.
     with django_assert_num_queries(5):
         maggie_client.get(reverse("kpis:cohorts"))
     build_book(alice, accounts=20, amount="50", churned=5)
-    cache.clear()  # time is frozen: the new run has the same time as the first
     refresh_kpis(day=timezone.localdate() - timedelta(days=1))
     with django_assert_num_queries(5):
-        maggie_client.get(reverse("kpis:cohorts"))
-    # Until the next nightly run the cohorts come from the cache.
-    with django_assert_num_queries(4):
         maggie_client.get(reverse("kpis:cohorts"))
 
 
@@ -209,19 +199,20 @@ def test_a_month_to_date_is_marked(maggie_client, books):
     assert latest.month == date(yesterday.year, yesterday.month, 1)
 
 
-def test_the_nightly_warms_a_shared_cache_with_the_teams_cohorts(
-    maggie_client, alice, settings, tmp_path, django_assert_num_queries
+def test_the_cohorts_page_reads_the_nightly_snapshot(
+    maggie_client, alice, django_assert_num_queries
 ):
-    # A cache the web servers share (Redis in production; a directory here).
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path),
-        }
-    }
     build_book(alice, accounts=3, amount="100", churned=1)
     refresh_kpis(day=timezone.localdate() - timedelta(days=1))
-    # session + user, the CSMs for the picker, the latest run; the cohorts come from the cache.
-    with django_assert_num_queries(4):
+    # session + user, the CSMs for the picker, the latest month, its cohort snapshot.
+    with django_assert_num_queries(5):
         response = maggie_client.get(reverse("kpis:cohorts"))
     assert response.context["tables"][0]["rows"][0]["size"] == "3"
+    # A CSM's book has its own snapshot, the same as computing it now.
+    last = Month.of(timezone.localdate() - timedelta(days=1))
+    stored = cohort_table(last=last, owner_id=alice.pk)
+    live = cohorts(first=last.minus(COHORT_MONTHS - 1), last=last, owner_id=alice.pk)
+    assert [(r.month, r.size, r.mrr, r.cells) for r in stored] == [
+        (r.month, r.size, r.mrr, r.cells) for r in live
+    ]
+    assert CohortSnapshot.objects.filter(scope=f"owner:{alice.pk}", month=last.first_day).exists()
