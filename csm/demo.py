@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.bulk import update_rows
 from accounts.models import Account, Subscription, Tier, active_on
 from csm.models import Resolution, RiskItem, Touch, TouchKind, TouchOutcome
-from csm.touches import cadence_days
+from csm.touches import cadence_days, refresh_last_touches
 
 HISTORY_DAYS = 120
 SLIPPING_SHARE = 0.2
@@ -91,6 +91,7 @@ def seed_touches(*, seed: int, today: date) -> int:
             )
             day += timedelta(days=cadence + rng.randrange(-2, 3))
     Touch.objects.bulk_create(touches, batch_size=2000)
+    refresh_last_touches(Account.objects.filter(pk__in=customers.values("pk")))
     return len(touches)
 
 

@@ -4,10 +4,11 @@ blueprints with milestones, and the at-risk queue with its save plays."""
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,18 @@ class Touch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.happened_at:%Y-%m-%d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, and move the account's latest-touch column up to this touch when it is newer
+        (the cadence reads that column; csm.touches)."""
+        super().save(*args, **kwargs)
+        column = (
+            "last_automated_touch_at" if self.kind == TouchKind.AUTOMATED else "last_csm_touch_at"
+        )
+        Account.objects.filter(
+            Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": self.happened_at}),
+            pk=self.account_id,
+        ).update(**{column: self.happened_at})
 
 
 # --- Outbox ---------------------------------------------------------------------------------------
@@ -267,7 +280,16 @@ class RiskItem(models.Model):
             ),
         ]
         # The queue: open items by priority.
-        indexes = [models.Index(fields=["resolved_at", "-priority"], name="risk_open_priority")]
+        # The open items by priority, as Today and the queue list them: a partial index in their
+        # exact order, so the first page is read from it instead of sorting every open item.
+        indexes = [
+            models.Index(
+                F("priority").desc(),
+                "id",
+                condition=Q(resolved_at__isnull=True),
+                name="risk_open_by_priority",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"risk {self.account} ({self.opened_on})"

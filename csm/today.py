@@ -42,11 +42,16 @@ class Today:
 def today_for(*, user: User, day: date) -> Today:
     """What `user` should do on `day`: their own book for a CSM, everybody's for a manager."""
     owner = None if user.is_manager else user
-    active = Subscription.objects.filter(active_on(day), account=OuterRef("pk"))
-    customers = Account.objects.filter(Exists(active))
-    if owner is not None:
-        customers = customers.filter(owner=owner)
-    customer_ids = customers.values("pk")
+
+    def customer(account: str) -> Q:
+        """`account` (a path to an account from the queried model) is a customer on `day` and,
+        for a CSM, theirs. A correlated EXISTS on each list's own rows: an `IN (customers)`
+        subquery built a hash of every account with a subscription for each list (50 ms at
+        50,000 accounts, four times a page)."""
+        active = Subscription.objects.filter(active_on(day), account=OuterRef(account))
+        owner_path = "owner" if account == "pk" else f"{account}__owner"
+        mine = Q() if owner is None else Q(**{owner_path: owner})
+        return Q(Exists(active)) & mine
 
     open_items = RiskItem.objects.open().filter(
         Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=day)
@@ -63,7 +68,7 @@ def today_for(*, user: User, day: date) -> Today:
 
     touches_due = list(
         with_next_touch_due(
-            Account.objects.filter(pk__in=customer_ids, tier__in=["A", "B"]).select_related("owner")
+            Account.objects.filter(customer("pk"), tier__in=["A", "B"]).select_related("owner")
         )
         .filter(next_touch_due__lte=day)
         .order_by("next_touch_due", "name")[:LIST_LIMIT]
@@ -71,7 +76,7 @@ def today_for(*, user: User, day: date) -> Today:
 
     milestones = list(
         Milestone.objects.filter(
-            blueprint__account__in=customer_ids,
+            customer("blueprint__account"),
             status=MilestoneStatus.OPEN,
             due_on__lte=day + timedelta(days=MILESTONES_AHEAD_DAYS),
         )
@@ -83,7 +88,7 @@ def today_for(*, user: User, day: date) -> Today:
     renewals = list(
         with_health(
             Account.objects.filter(
-                pk__in=customer_ids,
+                customer("pk"),
                 renewal_date__gte=day,
                 renewal_date__lte=day + timedelta(days=RENEWALS_AHEAD_DAYS),
             ),
@@ -97,7 +102,7 @@ def today_for(*, user: User, day: date) -> Today:
     if scored_day is not None:
         drops = list(
             HealthScore.objects.filter(
-                day=scored_day, account__in=customer_ids, trend_1__lte=-DROP_POINTS
+                customer("account"), day=scored_day, trend_1__lte=-DROP_POINTS
             )
             .select_related("account")
             .order_by("trend_1", "account__name")[:LIST_LIMIT]

@@ -94,11 +94,22 @@ def _latest_touch_at(*, automated: bool) -> Subquery:
     return Subquery(touches.order_by("-happened_at").values("happened_at")[:1])
 
 
+def refresh_last_touches(accounts: AccountQuerySet | None = None) -> int:
+    """Recompute the accounts' latest-touch columns from their touches, set-based: for touches
+    written in bulk (seed data), which skip Touch.save. Returns the number of accounts."""
+    if accounts is None:
+        accounts = Account.objects.all()
+    return accounts.update(
+        last_csm_touch_at=_latest_touch_at(automated=False),
+        last_automated_touch_at=_latest_touch_at(automated=True),
+    )
+
+
 def with_next_touch_due(accounts: AccountQuerySet) -> AccountQuerySet:
     """Annotate each account with `last_touch_at` (its latest CSM touch; for tier C its latest
     automated one) and `next_touch_due` (a date: the last touch's local date + the tier's cadence,
-    or contract start + cadence when never touched). Two correlated subqueries, no query per row,
-    so lists can filter and sort by `next_touch_due__lte=today`."""
+    or contract start + cadence when never touched). Read from the account's own columns (kept
+    by Touch.save), so lists filter and sort by `next_touch_due__lte=today` at no extra cost."""
     cadence = Case(
         When(tier=Tier.A, then=Value(timedelta(days=CADENCE_DAYS["A"]))),
         When(tier=Tier.B, then=Value(timedelta(days=CADENCE_DAYS["B"]))),
@@ -107,8 +118,8 @@ def with_next_touch_due(accounts: AccountQuerySet) -> AccountQuerySet:
     )
     accounts = accounts.annotate(
         last_touch_at=Case(
-            When(tier=Tier.C, then=_latest_touch_at(automated=True)),
-            default=_latest_touch_at(automated=False),
+            When(tier=Tier.C, then=F("last_automated_touch_at")),
+            default=F("last_csm_touch_at"),
             output_field=models.DateTimeField(),
         )
     )

@@ -237,7 +237,11 @@ class HealthScore(models.Model):
             models.UniqueConstraint(fields=["account", "day"], name="health_score_account_day"),
         ]
         # The account list filters the latest day's scores by band.
-        indexes = [models.Index(fields=["day", "band"], name="health_score_day_band")]
+        indexes = [
+            models.Index(fields=["day", "band"], name="health_score_day_band"),
+            # Today's "score drops": a day's biggest falls first.
+            models.Index(fields=["day", "trend_1"], name="health_score_day_drop"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day}: {self.score} {self.band}"
