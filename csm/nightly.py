@@ -29,7 +29,12 @@ from csm.risk import refresh_risk_items
 from feedback.churn import record_churn_events
 from feedback.services import queue_scheduled_surveys, sync_outbox_bounces
 from health.models import DailyUsage, HealthScore, NightlyRun, PipelineLock
-from health.services import delete_expired_events, recompute_health_scores, roll_up_usage
+from health.services import (
+    band_counts,
+    delete_expired_events,
+    recompute_health_scores,
+    roll_up_usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,7 @@ def run_one_day(day: date) -> dict[str, int]:
        yesterday or today like the tips; mark bounced the invitations the mail server refused.
     10. MRR movements and KPI snapshots: the month of `day` to date, and any closed month not
         yet written (accounts.kpi_services.refresh_kpis).
-    11. Record the day as done, for catch-up.
+    11. Record the day as done, for catch-up, with its scores per band (the health report).
     """
     started = timezone.now()
     with transaction.atomic():
@@ -86,7 +91,12 @@ def run_one_day(day: date) -> dict[str, int]:
         }
         NightlyRun.objects.update_or_create(
             day=day,
-            defaults={"started_at": started, "finished_at": timezone.now(), "summary": summary},
+            defaults={
+                "started_at": started,
+                "finished_at": timezone.now(),
+                "summary": summary,
+                "band_counts": band_counts(day),
+            },
         )
     log.info("nightly run for %s: %s", day, summary)
     return summary

@@ -330,10 +330,21 @@ def health_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     if latest is not None:
         scored.append(latest)
     points = band_points(scored=scored, first=start, last=end, by=by)
+    # Each point's counts as its nightly run stored them (NightlyRun.band_counts, per book);
+    # counted from the scores only for days without them (runs from before they were kept).
     bands: dict[date, dict[str, int]] = defaultdict(dict)
-    if points:
+    scope = _kpi_scope(user)
+    stored = dict(
+        NightlyRun.objects.filter(day__in=points)
+        .exclude(band_counts={})
+        .values_list("day", "band_counts")
+    )
+    for day, counts in stored.items():
+        bands[day] = dict(counts.get(scope, {}))
+    missing = [day for day in points if day not in stored]
+    if missing:
         for row in (
-            HealthScore.objects.filter(_book_filter(user), day__in=points)
+            HealthScore.objects.filter(_book_filter(user), day__in=missing)
             .values("day", "band")
             .annotate(n=Count("pk"))
             .order_by()
@@ -495,9 +506,10 @@ def _to_date(value: Any) -> date:
 @login_required
 @require_GET
 def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """One row per CSM: book MRR today; logo and MRR churn and expansion of the book in the month
-    (their "owner:<id>" KPI snapshot); saves in the month; cadence kept today. A CSM sees only
-    their own row. Five queries whatever the number of CSMs or accounts."""
+    """One row per CSM: the book's paying customers and MRR at the month's end (last night for
+    the current month), logo and MRR churn and expansion in the month, all from their
+    "owner:<id>" KPI snapshot; saves in the month; cadence kept today. A CSM sees only their own
+    row. Four queries whatever the number of CSMs or accounts."""
     today = timezone.localdate()
     user = request.user
     form = MonthForm(request.GET or None, today=today)
@@ -510,13 +522,6 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     csms = list(people.order_by("name", "email"))  # list(): every figure below is keyed by them
     ids = [u.pk for u in csms]
 
-    books = {
-        row["account__owner"]: row
-        for row in Subscription.objects.filter(active_on(today), account__owner__in=ids)
-        .values("account__owner")
-        .annotate(mrr=Sum("mrr"), accounts=Count("account", distinct=True))
-        .order_by()
-    }
     snapshots = {
         s.scope: s.values
         for s in KpiSnapshot.objects.filter(
@@ -547,14 +552,13 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     }
     rows = []
     for csm in csms:
-        book = books.get(csm.pk, {})
         snap = snapshots.get(f"owner:{csm.pk}")
         kept = cadence.get(csm.pk, {})
         rows.append(
             {
                 "csm": csm,
-                "accounts": book.get("accounts", 0),
-                "mrr": _money(book.get("mrr")),
+                "accounts": snap.get("customers_end") if snap else None,
+                "mrr": Decimal(snap["mrr_end"]) if snap and snap.get("mrr_end") else None,
                 "has_snapshot": snap is not None,
                 "logo_churn": _percent(snap.get("customer_churn_rate")) if snap else None,
                 "churned_customers": snap.get("churned_customers") if snap else None,
@@ -576,7 +580,7 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             [
                 "csm",
                 "email",
-                "accounts",
+                "customers",
                 "book_mrr",
                 "logo_churn_pct",
                 "churned_customers",

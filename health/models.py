@@ -257,6 +257,9 @@ class NightlyRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
     summary = models.JSONField(default=dict)
+    # The day's scores per band, for "all" and each book ("owner:<id>"), as the run wrote them:
+    # the health report's band chart reads these instead of counting every account's score.
+    band_counts = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-day"]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import rules
 from accounts.audit import record_changes
 from accounts.bulk import insert_rows
+from accounts.kpi_services import SCOPE_ALL, owner_scope
 from accounts.models import Account, Subscription, User, active_on
 from health import scoring
 from health.models import DailyUsage, HealthOverride, HealthScore, UsageEvent
@@ -253,6 +254,24 @@ def recompute_health_scores(*, day: date, scorecard: scoring.Scorecard | None = 
         HealthScore.objects.filter(day=day).delete()
         insert_rows(HealthScore, rows)
     return len(rows)
+
+
+def band_counts(day: date) -> dict[str, dict[str, int]]:
+    """The scores of `day` per band, for "all" and for each owner's book ("owner:<id>"), from one
+    grouped query; NightlyRun keeps them for the health report."""
+    counts: dict[str, dict[str, int]] = {SCOPE_ALL: {}}
+    rows = (
+        HealthScore.objects.filter(day=day)
+        .values_list("account__owner", "band")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for owner, band, n in rows:
+        everybody = counts[SCOPE_ALL]
+        everybody[band] = everybody.get(band, 0) + n
+        if owner is not None:
+            counts.setdefault(owner_scope(owner), {})[band] = n
+    return counts
 
 
 def _measure_json(measure: scoring.MeasureResult) -> dict[str, Any]:

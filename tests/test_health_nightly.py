@@ -114,6 +114,9 @@ def test_the_nightly_run_rolls_up_and_scores_every_customer(busy):
     assert idle_measures["days_since_active"] == 90
     assert "usage_trend" not in idle_measures  # nothing to compare with
     assert scores[idle.pk].band == "red"
+    # The run keeps the day's scores per band, for everybody and per book (the health report).
+    counts = NightlyRun.objects.get(day=D).band_counts
+    assert sum(counts["all"].values()) == 2 and counts["all"]["red"] >= 1
 
 
 def test_the_usage_trend_compares_the_last_30_days_with_the_60_before(db):

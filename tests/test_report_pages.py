@@ -16,7 +16,7 @@ from accounts.models import KpiSnapshot
 from csm.models import RiskItem, Touch
 from csm.report_views import band_points
 from feedback.models import ChurnEvent, Competitor
-from health.models import NightlyRun
+from health.models import HealthScore, NightlyRun
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
 TODAY = date(2026, 11, 23)
@@ -315,10 +315,37 @@ def test_the_health_page_query_count_does_not_grow(
             resolution="saved",
             resolved=datetime(2026, 11, 2, tzinfo=UTC),
         )
-    # session, user, latest scored day, nightly run days, bands, opened per month, resolved per
-    # month, per CSM
-    with django_assert_num_queries(8):
+    # session, user, latest scored day, nightly run days, their stored band counts, the bands
+    # of the day without them (no nightly run here), opened per month, resolved per month, per CSM
+    with django_assert_num_queries(9):
         maggie_client.get(reverse("kpis:health"))
+
+
+def test_the_band_chart_reads_the_counts_each_nightly_run_stored(client, maggie, alice, bob):
+    from health.services import band_counts
+
+    day = date(2026, 11, 22)
+    HealthScoreFactory(account=AccountFactory(owner=alice), day=day, score=30)
+    HealthScoreFactory(account=AccountFactory(owner=alice), day=day, score=90)
+    HealthScoreFactory(account=AccountFactory(owner=bob), day=day, score=60)
+    counts = band_counts(day)
+    assert counts["all"] == {"red": 1, "yellow": 1, "green": 1}
+    assert counts[f"owner:{alice.pk}"] == {"red": 1, "green": 1}
+    NightlyRun.objects.create(
+        day=day,
+        started_at=datetime(2026, 11, 23, 2, tzinfo=UTC),
+        finished_at=datetime(2026, 11, 23, 2, 5, tzinfo=UTC),
+        band_counts=counts,
+    )
+    HealthScore.objects.all().delete()  # the page must not count the scores again
+    HealthScoreFactory(account=AccountFactory(owner=bob), day=day, score=10)  # the latest day
+
+    client.force_login(maggie)
+    rows = client.get(reverse("kpis:health")).context["band_rows"]
+    assert (rows[-1]["red"], rows[-1]["yellow"], rows[-1]["green"]) == (1, 1, 1)
+    client.force_login(alice)
+    rows = client.get(reverse("kpis:health")).context["band_rows"]
+    assert (rows[-1]["red"], rows[-1]["yellow"], rows[-1]["green"]) == (1, 0, 1)
 
 
 # --- CSM scoreboard -------------------------------------------------------------------------------
@@ -345,6 +372,8 @@ def test_the_scoreboard_has_a_row_per_csm(maggie_client, alice, bob):
         scope=f"owner:{alice.pk}",
         values={
             "customers_start": 20,
+            "customers_end": 19,
+            "mrr_end": "18400.00",
             "churned_customers": 1,
             "customer_churn_rate": 0.05,
             "gross_mrr_churn_rate": 0.02,
@@ -370,12 +399,14 @@ def test_the_scoreboard_has_a_row_per_csm(maggie_client, alice, bob):
     assert response.status_code == 200
     rows = {r["csm"].name: r for r in response.context["rows"]}
     alice_row, bob_row = rows["Alice Archer"], rows["Bob Baker"]
-    assert (alice_row["accounts"], alice_row["mrr"]) == (2, Decimal("2000.00"))
+    # The book at the month's end, from the snapshot (not today's subscriptions).
+    assert (alice_row["accounts"], alice_row["mrr"]) == (19, Decimal("18400.00"))
     assert (alice_row["logo_churn"], alice_row["mrr_churn_rate"]) == (5.0, 2.0)
     assert alice_row["expansion"] == Decimal("250.00")
     assert alice_row["saves"] == 1  # October only (the last full month)
     assert (alice_row["cadence_kept"], alice_row["cadence_total"]) == (1, 2)
     assert bob_row["logo_churn"] is None and bob_row["cadence_share"] is None
+    assert bob_row["mrr"] is None  # no snapshot: "—", not $0
     assert "Maggie" not in rows  # managers are not on the board
 
 
@@ -415,8 +446,8 @@ def test_the_scoreboard_query_count_does_not_grow(maggie_client, n, django_asser
             resolution="saved",
             resolved=datetime(2026, 10, 9, tzinfo=UTC),
         )
-    # session, user, CSMs, books' MRR, snapshots, saves, cadence
-    with django_assert_num_queries(7):
+    # session, user, CSMs, snapshots, saves, cadence
+    with django_assert_num_queries(6):
         maggie_client.get(reverse("kpis:scoreboard"))
 
 
