@@ -194,32 +194,53 @@ def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
     )
 
 
+def _row_context(
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    *,
+    next_url: str,
+    forms_inline: bool,
+    people: list[User] | None = None,
+) -> dict[str, Any]:
+    """What the item's row (partial "risk-row") needs, for the item's page and an action's
+    answer: the item read again with its health, decorated for `request.user`."""
+    today = timezone.localdate()
+    health_day = latest_scored_day()
+    item = _decorate(
+        get_object_or_404(_rows(RiskItem.objects.all(), health_day), pk=pk), request.user, today
+    )
+    if people is None:
+        people = _people() if request.user.is_manager else []
+    return {
+        "item": item,
+        "people": people,
+        "health_day": health_day,
+        "today": today,
+        "next_url": next_url,
+        "forms_inline": forms_inline,
+        "touch_form_available": _touch_form_available(),
+        "nav": "queue",
+    }
+
+
 @login_required
 @require_GET
 def item_page(request: AuthenticatedHttpRequest, pk: int) -> TemplateResponse:
     """One item's row with all its forms: the page a queue row's action links to without
     JavaScript; with htmx (`?action=snooze`), just that action's blank form, which the row loads
     when the action is opened."""
-    today = timezone.localdate()
-    health_day = latest_scored_day()
-    item = _decorate(
-        get_object_or_404(_rows(RiskItem.objects.all(), health_day), pk=pk), request.user, today
+    context = _row_context(
+        request, pk, next_url=_safe_next(request, request.GET.get("next")), forms_inline=True
     )
-    people = _people() if request.user.is_manager else []
-    context = {
-        "item": item,
-        "people": people,
-        "health_day": health_day,
-        "today": today,
-        "next_url": _safe_next(request, request.GET.get("next")),
-        "forms_inline": True,
-        "touch_form_available": _touch_form_available(),
-        "nav": "queue",
-    }
+    item = context["item"]
     action = request.GET.get("action", "")
     if request.htmx and action:
         actions = actions_for(
-            item, manager=request.user.is_manager, inline=True, people=people, only=action
+            item,
+            manager=request.user.is_manager,
+            inline=True,
+            people=context["people"],
+            only=action,
         )
         if not actions or not item.can_act:  # type: ignore[attr-defined]
             raise PermissionDenied("not an action you can take on this item")
@@ -249,26 +270,15 @@ def _respond(
     if form is None and not request.htmx:
         messages.success(request, done)
         return redirect(_next_url(request))
-    today = timezone.localdate()
-    health_day = latest_scored_day()
-    row = _decorate(
-        _rows(RiskItem.objects.filter(pk=item.pk), health_day).get(), request.user, today
-    )
-    if people is None:
-        people = _people() if request.user.is_manager else []
-    context = {
-        "item": row,
-        "risk_form": form,
-        "done": done,
-        "people": people,
-        "health_day": health_day,
-        "today": today,
-        "next_url": _next_url(request),
+    context = _row_context(
+        request,
+        item.pk,
+        next_url=_next_url(request),
         # Without JavaScript the errors come back on the item's page, with all its forms.
-        "forms_inline": not request.htmx,
-        "touch_form_available": _touch_form_available(),
-        "nav": "queue",
-    }
+        forms_inline=not request.htmx,
+        people=people,
+    )
+    context.update(risk_form=form, done=done)
     template = "csm/queue.html#risk-row" if request.htmx else "csm/queue_item.html"
     return TemplateResponse(request, template, context)
 

@@ -283,6 +283,31 @@ class PeriodForm(forms.Form):
         return start, last_day
 
 
+class HealthPeriodForm(PeriodForm):
+    """The health report's months, and the day of each week or month its band chart shows."""
+
+    by = forms.CharField(
+        label=_("Bands at"),
+        required=False,
+        initial="month",
+        widget=forms.Select(
+            choices=[("month", _("each month's end")), ("week", _("each week's end"))]
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound:  # the select shows the choice in force, a bad value as the default
+            self.data["by"] = self.bands_at()
+
+    def clean_by(self) -> str:
+        return self.bands_at()
+
+    def bands_at(self) -> str:
+        """ "week" or "month"; anything else is the default, month."""
+        return "week" if self.is_bound and self.data.get("by") == "week" else "month"
+
+
 class MonthForm(forms.Form):
     """One month (YYYY-MM), default the last full month."""
 

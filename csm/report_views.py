@@ -43,6 +43,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.kpi_services import SCOPE_ALL, owner_scope
 from accounts.models import (
     Account,
     KpiSnapshot,
@@ -69,6 +70,7 @@ from csm.models import (
 from csm.report_forms import (
     ExperimentForm,
     GoalForm,
+    HealthPeriodForm,
     MonthForm,
     PeriodForm,
     people_for_scopes,
@@ -140,7 +142,7 @@ def _book_filter(user: User, prefix: str = "account__") -> Q:
 
 
 def _kpi_scope(user: User) -> str:
-    return "all" if user.is_manager else f"owner:{user.pk}"
+    return SCOPE_ALL if user.is_manager else owner_scope(user.pk)
 
 
 # --- Churn analysis -------------------------------------------------------------------------------
@@ -318,9 +320,9 @@ def health_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Band mix over time, risk items opened / saved / churned per month, save rate per CSM."""
     today = timezone.localdate()
     user = request.user
-    form = PeriodForm(request.GET or None, today=today)
+    form = HealthPeriodForm(request.GET or None, today=today)
     start, end = form.period()
-    by = "week" if request.GET.get("by") == "week" else "month"
+    by = form.bands_at()
     # Days with scores: those the nightly run completed (a small table, one row a day) and the
     # latest scored day; scanning the scores themselves for their days would read every row.
     latest = latest_scored_day()

@@ -455,3 +455,19 @@ def test_report_pages_need_a_login(client):
     for name in ("kpis:churn", "kpis:health", "kpis:scoreboard"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_the_health_filters_keep_the_bands_choice_and_a_bad_one_falls_back_to_months(
+    maggie_client,
+):
+    body = maggie_client.get(reverse("kpis:health"), {"by": "week"}).content.decode()
+    assert '<option value="week" selected>' in body
+    response = maggie_client.get(
+        reverse("kpis:health"), {"by": "fortnight", "start": "2026-01", "end": "2026-03"}
+    )
+    assert response.context["by"] == "month"
+    assert (response.context["start"], response.context["end"]) == (
+        date(2026, 1, 1),
+        date(2026, 3, 31),
+    )
+    assert '<option value="month" selected>' in response.content.decode()
