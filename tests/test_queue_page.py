@@ -463,3 +463,9 @@ def test_the_queue_costs_the_same_queries_for_10_or_100_items(
         response = client.get(QUEUE)
     assert len(response.context["items"]) == min(rows, 25)
     assert RiskItem.objects.count() == rows
+
+
+def test_the_item_page_opens_its_forms(alice_client, alice):
+    item = risk(alice, "Acme")
+    body = alice_client.get(reverse("queue:item", args=[item.pk])).content.decode()
+    assert body.count("<details open>") == 2  # snooze and resolve; the touch form stays a link
