@@ -26,6 +26,7 @@ from csm.blueprints import create_blueprints
 from csm.models import RiskItem
 from csm.outbox import queue_usage_tips, request_drain
 from csm.risk import refresh_risk_items
+from csm.touches import cadence_counts
 from feedback.churn import record_churn_events
 from feedback.services import queue_scheduled_surveys, sync_outbox_bounces
 from health.models import DailyUsage, HealthScore, NightlyRun, PipelineLock
@@ -64,7 +65,8 @@ def run_one_day(day: date) -> dict[str, int]:
        yesterday or today like the tips; mark bounced the invitations the mail server refused.
     10. MRR movements and KPI snapshots: the month of `day` to date, and any closed month not
         yet written (accounts.kpi_services.refresh_kpis).
-    11. Record the day as done, for catch-up, with its scores per band (the health report).
+    11. Record the day as done, for catch-up, with its scores per band (the health report) and
+        each book's touch cadence kept (the CSM scoreboard).
     """
     started = timezone.now()
     with transaction.atomic():
@@ -96,6 +98,7 @@ def run_one_day(day: date) -> dict[str, int]:
                 "finished_at": timezone.now(),
                 "summary": summary,
                 "band_counts": band_counts(day),
+                "cadence_counts": cadence_counts(day),
             },
         )
     log.info("nightly run for %s: %s", day, summary)

@@ -24,9 +24,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -45,15 +43,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.kpi_services import SCOPE_ALL, owner_scope
 from accounts.models import (
-    Account,
     KpiSnapshot,
     LifecycleStage,
     Role,
     Segment,
-    Subscription,
     Tier,
     User,
-    active_on,
     lifecycle_stage_at,
 )
 from csm import experiments as exp
@@ -75,7 +70,7 @@ from csm.report_forms import (
     PeriodForm,
     people_for_scopes,
 )
-from csm.touches import with_next_touch_due
+from csm.touches import cadence_counts
 from feedback.models import ChurnCategory, ChurnEvent, ChurnType
 from health.models import Band, HealthScore, NightlyRun
 from health.queries import latest_scored_day
@@ -510,8 +505,9 @@ def _to_date(value: Any) -> date:
 def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """One row per CSM: the book's paying customers and MRR at the month's end (last night for
     the current month), logo and MRR churn and expansion in the month, all from their
-    "owner:<id>" KPI snapshot; saves in the month; cadence kept today. A CSM sees only their own
-    row. Four queries whatever the number of CSMs or accounts."""
+    "owner:<id>" KPI snapshot; saves in the month; cadence kept as the month's last nightly run
+    counted it (counted live only for the current month before its first run). A CSM sees only
+    their own row. Four queries whatever the number of CSMs or accounts."""
     today = timezone.localdate()
     user = request.user
     form = MonthForm(request.GET or None, today=today)
@@ -542,20 +538,11 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         .values_list("assignee", "n")
         .order_by()
     )
-    paying = Subscription.objects.filter(active_on(today), account=OuterRef("pk"))
-    cadence = {
-        row["owner"]: row
-        for row in with_next_touch_due(
-            Account.objects.filter(Exists(paying), owner__in=ids, tier__in=[Tier.A, Tier.B])
-        )
-        .values("owner")
-        .annotate(total=Count("pk"), kept=Count("pk", filter=Q(next_touch_due__gte=today)))
-        .order_by()
-    }
+    cadence_day, cadence = _scoreboard_cadence(month, month_end, today, ids)
     rows = []
     for csm in csms:
         snap = snapshots.get(f"owner:{csm.pk}")
-        kept = cadence.get(csm.pk, {})
+        kept = cadence.get(owner_scope(csm.pk), {})
         rows.append(
             {
                 "csm": csm,
@@ -619,7 +606,7 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "month": month,
         "rows": rows,
-        "today": today,
+        "cadence_day": cadence_day,
         "query": request.GET.urlencode(),
         "nav": "kpis",
         "kpi_nav": "scoreboard",
@@ -627,6 +614,26 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     return TemplateResponse(
         request, _template(request, "csm/report_scoreboard.html", "report-body"), context
     )
+
+
+def _scoreboard_cadence(
+    month: date, month_end: date, today: date, owners: list[int]
+) -> tuple[date | None, dict[str, dict[str, int]]]:
+    """The day and the per-book cadence counts the scoreboard shows for `month`: those of the
+    month's last nightly run; live for today when the month is the current one and no run has
+    stored them yet; none for a past month without a run."""
+    stored = (
+        NightlyRun.objects.filter(day__gte=month, day__lte=month_end)
+        .exclude(cadence_counts={})
+        .order_by("-day")
+        .values_list("day", "cadence_counts")
+        .first()
+    )
+    if stored is not None:
+        return stored
+    if month <= today <= month_end:
+        return today, cadence_counts(today, owners=owners)
+    return None, {}
 
 
 # --- Goals ----------------------------------------------------------------------------------------

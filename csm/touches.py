@@ -13,11 +13,12 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
-from accounts.models import Account, AccountQuerySet, Tier, User
+from accounts.kpi_services import owner_scope
+from accounts.models import Account, AccountQuerySet, Subscription, Tier, User, active_on
 from csm.models import Touch, TouchKind, TouchOutcome
 
 
@@ -134,3 +135,23 @@ def with_next_touch_due(accounts: AccountQuerySet) -> AccountQuerySet:
             models.DateField(),
         )
     )
+
+
+def cadence_counts(day: date, *, owners: list[int] | None = None) -> dict[str, dict[str, int]]:
+    """Per book ("owner:<id>"): its paying tier A and B accounts on `day` ("total") and how many
+    of them are on cadence, their next touch not overdue ("kept"). One grouped query; the nightly
+    run keeps the counts for the CSM scoreboard. `owners` limits it to those books."""
+    paying = Subscription.objects.filter(active_on(day), account=OuterRef("pk"))
+    accounts = Account.objects.filter(
+        Exists(paying), owner__isnull=False, tier__in=[Tier.A, Tier.B]
+    )
+    if owners is not None:
+        accounts = accounts.filter(owner__in=owners)
+    rows = (
+        with_next_touch_due(accounts)
+        .values("owner")
+        .annotate(total=Count("pk"), kept=Count("pk", filter=Q(next_touch_due__gte=day)))
+        .values_list("owner", "total", "kept")
+        .order_by()
+    )
+    return {owner_scope(owner): {"total": total, "kept": kept} for owner, total, kept in rows}

@@ -102,3 +102,33 @@ def test_lists_filter_touches_due_or_overdue_in_one_query(db, django_assert_num_
             .values_list("name", "next_touch_due")
         )
     assert rows == [("Overdue", TODAY - timedelta(days=2)), ("Due today", TODAY)]
+
+
+def test_cadence_counts_per_book_count_paying_a_and_b_accounts_due_on_or_after_the_day(db):
+    from csm.touches import cadence_counts
+    from tests.factories import SubscriptionFactory, UserFactory
+
+    alice, bob = UserFactory(name="Alice"), UserFactory(name="Bob")
+
+    def account(owner, tier, touched=None, paying=True):
+        made = AccountFactory(owner=owner, tier=tier, contract_start=START)
+        if paying:
+            SubscriptionFactory(account=made, start_date=START)
+        if touched:
+            touch(made, at(touched))
+        return made
+
+    account(alice, "A", touched=TODAY - timedelta(days=7))  # due today: kept
+    account(alice, "A", touched=TODAY - timedelta(days=8))  # due yesterday: overdue
+    account(alice, "B", touched=TODAY - timedelta(days=10))  # kept
+    account(alice, "C")  # automated tips: no CSM cadence
+    account(alice, "A", paying=False)  # not a customer
+    account(bob, "B")  # never touched since START: overdue
+    AccountFactory(owner=None, tier="A", contract_start=START)  # no book
+
+    counts = cadence_counts(TODAY)
+    assert counts == {
+        f"owner:{alice.pk}": {"total": 3, "kept": 2},
+        f"owner:{bob.pk}": {"total": 1, "kept": 0},
+    }
+    assert cadence_counts(TODAY, owners=[bob.pk]) == {f"owner:{bob.pk}": {"total": 1, "kept": 0}}

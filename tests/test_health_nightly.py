@@ -117,6 +117,10 @@ def test_the_nightly_run_rolls_up_and_scores_every_customer(busy):
     # The run keeps the day's scores per band, for everybody and per book (the health report).
     counts = NightlyRun.objects.get(day=D).band_counts
     assert sum(counts["all"].values()) == 2 and counts["all"]["red"] >= 1
+    # and each book's cadence kept (the CSM scoreboard), from the same function as the page's
+    from csm.touches import cadence_counts
+
+    assert NightlyRun.objects.get(day=D).cadence_counts == cadence_counts(D)
 
 
 def test_the_usage_trend_compares_the_last_30_days_with_the_60_before(db):

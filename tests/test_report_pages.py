@@ -404,10 +404,42 @@ def test_the_scoreboard_has_a_row_per_csm(maggie_client, alice, bob):
     assert (alice_row["logo_churn"], alice_row["mrr_churn_rate"]) == (5.0, 2.0)
     assert alice_row["expansion"] == Decimal("250.00")
     assert alice_row["saves"] == 1  # October only (the last full month)
-    assert (alice_row["cadence_kept"], alice_row["cadence_total"]) == (1, 2)
+    # October has no nightly run that counted the cadence: "—", not today's figure.
+    assert alice_row["cadence_share"] is None and response.context["cadence_day"] is None
     assert bob_row["logo_churn"] is None and bob_row["cadence_share"] is None
     assert bob_row["mrr"] is None  # no snapshot: "—", not $0
     assert "Maggie" not in rows  # managers are not on the board
+
+    # The current month before its first nightly run: the cadence counted live for today.
+    response = maggie_client.get(reverse("kpis:scoreboard"), {"month": "2026-11"})
+    rows = {r["csm"].name: r for r in response.context["rows"]}
+    assert (rows["Alice Archer"]["cadence_kept"], rows["Alice Archer"]["cadence_total"]) == (1, 2)
+    assert rows["Alice Archer"]["cadence_share"] == 50
+    assert rows["Bob Baker"]["cadence_share"] is None  # tier C has no CSM cadence
+    assert response.context["cadence_day"] == date(2026, 11, 23)
+
+
+def test_the_scoreboard_reads_the_cadence_the_months_last_nightly_run_stored(
+    maggie_client, alice, django_assert_num_queries
+):
+    from csm.touches import cadence_counts
+
+    book(alice, "A", "1000", n=3)  # never touched, due 2026-11-08: overdue on the 22nd
+    counts = cadence_counts(date(2026, 11, 5))
+    assert counts == {f"owner:{alice.pk}": {"total": 3, "kept": 3}}
+    for day, stored in ((date(2026, 11, 5), counts), (date(2026, 11, 22), {})):
+        NightlyRun.objects.create(
+            day=day,
+            started_at=datetime(2026, 11, 23, 2, tzinfo=UTC),
+            finished_at=datetime(2026, 11, 23, 2, 5, tzinfo=UTC),
+            cadence_counts=stored,  # the run of the 22nd predates the counts: skipped
+        )
+    # session, user, CSMs, snapshots, saves, the run's counts (nothing counted live)
+    with django_assert_num_queries(6):
+        response = maggie_client.get(reverse("kpis:scoreboard"), {"month": "2026-11"})
+    row = response.context["rows"][0]
+    assert (row["cadence_kept"], row["cadence_total"], row["cadence_share"]) == (3, 3, 100)
+    assert "cadence as of 2026-11-05" in response.content.decode()
 
 
 def test_a_csm_sees_only_their_own_scoreboard_row(alice_client, alice, bob):
