@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.models import KpiSnapshot, Movement, MrrMovement, User
+from accounts.mrr import money_text
 from csm.experiments import scope_label
 from csm.models import Goal, ScopeKind
 from feedback.models import Response, SurveyKind
@@ -150,7 +151,7 @@ def format_value(metric: str, value: Decimal | None, symbol: str = "") -> str:
     if unit == "rate":
         return f"{value * 100:.2f}%"
     if unit == "money":
-        return f"{symbol}{value.quantize(Decimal('1'), rounding=ROUND_HALF_UP):,}"
+        return money_text(value, symbol)
     if unit == "score":
         return f"{value:.1f}"
     return f"{value:.2f}"

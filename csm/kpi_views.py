@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from accounts import kpis as kpi_rules
 from accounts.kpi_services import SCOPE_ALL, cohort_table, owner_scope
 from accounts.models import KpiSnapshot, Role, User
-from accounts.mrr import Month
+from accounts.mrr import Month, money_text
 from csm.auth import AuthenticatedHttpRequest
 from csm.csv_export import csv_response
 from csm.goals import goals_for_overview
@@ -90,7 +90,7 @@ def _scope_slug(scope: str) -> str:
 def _money(symbol: str, value: str | Decimal | None, places: int = 0) -> str:
     if value is None:
         return "—"
-    return f"{symbol}{intcomma(floatformat(Decimal(value), places))}"
+    return money_text(value, symbol, places)
 
 
 def _percent(rate: float | None, places: int = 1) -> str:
