@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Account, Role, Subscription, User, active_on
 from csm.experiments import plays_for
-from csm.models import ExperimentAssignment, Milestone, MilestoneStatus, RiskItem
+from csm.models import Blueprint, ExperimentAssignment, Milestone, MilestoneStatus, RiskItem
 from csm.touches import with_next_touch_due
 from health.models import HealthScore
 from health.queries import latest_scored_day, with_health
@@ -64,7 +64,11 @@ def today_for(*, user: User, day: date) -> Today:
     risk_items = list(
         open_items.select_related("account", "assignee").order_by("-priority", "pk")[:LIST_LIMIT]
     )
-    risk_count = open_items.count()
+    per_csm: list[dict[str, Any]] = []
+    if owner is None:  # the team's counts per CSM add up to the total: no COUNT of its own
+        per_csm, risk_count = _per_csm(day, open_items)
+    else:
+        risk_count = open_items.count()
 
     touches_due = list(
         with_next_touch_due(
@@ -118,37 +122,41 @@ def today_for(*, user: User, day: date) -> Today:
         drops=drops,
         scored_day=scored_day,
         plays=list(plays_for(user=user, day=day, limit=LIST_LIMIT)),
+        per_csm=per_csm,
     )
-    if owner is None:
-        result.per_csm = _per_csm(day)
     return result
 
 
-def _per_csm(day: date) -> list[dict[str, Any]]:
-    """Open risk items and overdue milestones per CSM (two grouped queries)."""
+def _per_csm(day: date, open_items: QuerySet[RiskItem]) -> tuple[list[dict[str, Any]], int]:
+    """Open risk items and overdue milestones per CSM, and the open risk items in all (three
+    grouped queries and the users)."""
     risks = Counter(
         dict(
-            RiskItem.objects.open()
-            .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=day))
-            .order_by()
+            open_items.order_by()
             .values_list("assignee")
             .annotate(n=Count("pk"))
             .values_list("assignee", "n")
         )
     )
-    overdue = Counter(
-        dict(
-            Milestone.objects.overdue(day)
-            .order_by()
-            .values_list("blueprint__account__owner")
-            .annotate(n=Count("pk"))
-            .values_list("blueprint__account__owner", "n")
-        )
+    # Overdue milestones per blueprint, then each of those blueprints' owner: joining every
+    # milestone to its blueprint and account made PostgreSQL hash all 50,000 blueprints
+    # (80 ms at reference scale, 35 ms this way).
+    overdue_milestones = Milestone.objects.overdue(day).order_by()
+    per_blueprint = dict(
+        overdue_milestones.values_list("blueprint")
+        .annotate(n=Count("pk"))
+        .values_list("blueprint", "n")
     )
+    overdue: Counter[int | None] = Counter()
+    for blueprint, owner in Blueprint.objects.filter(
+        pk__in=overdue_milestones.values("blueprint")
+    ).values_list("pk", "account__owner"):
+        overdue[owner] += per_blueprint.get(blueprint, 0)
     users = User.objects.filter(is_active=True).filter(
         Q(role=Role.CSM) | Q(pk__in=list(risks)) | Q(pk__in=list(overdue))
     )
-    return [
+    rows = [
         {"user": user, "risks": risks.get(user.pk, 0), "overdue": overdue.get(user.pk, 0)}
         for user in users.order_by("name")
     ]
+    return rows, sum(risks.values())

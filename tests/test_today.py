@@ -86,11 +86,23 @@ def test_snoozed_and_resolved_items_stay_off_today(alice_client, alice):
 def test_a_manager_sees_the_team_with_a_count_per_csm(maggie_client, alice, bob):
     book(alice, 2, "Alice Co")
     book(bob, 1, "Bob Co")
+    # Two more on one of Bob's blueprints: one overdue, one done (not counted).
+    blueprint = Blueprint.objects.get(account__owner=bob)
+    for status in ("open", "done"):
+        Milestone.objects.create(
+            blueprint=blueprint,
+            side="customer",
+            title="Usage feedback",
+            due_on=TODAY - timedelta(days=5),
+            status=status,
+        )
+    unassigned = customer(None, "Nobody's Co")
+    risk(unassigned, 10)
     today = maggie_client.get(reverse("home")).context["today"]
-    assert today.risk_count == 3
+    assert today.risk_count == 4  # the per-CSM counts and the unassigned item
     per_csm = {row["user"].email: (row["risks"], row["overdue"]) for row in today.per_csm}
     assert per_csm["alice@example.com"] == (2, 2)
-    assert per_csm["bob@example.com"] == (1, 1)
+    assert per_csm["bob@example.com"] == (1, 2)
 
 
 @pytest.mark.parametrize("n", [3, 30])
@@ -101,6 +113,19 @@ def test_the_query_count_does_not_grow_with_rows(client, alice, n, django_assert
     # scored day, renewals (with health), score drops, experiment plays (csm/experiments.py)
     with django_assert_num_queries(10):
         client.get(reverse("home"))
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_the_managers_query_count_does_not_grow_with_rows(
+    maggie_client, alice, bob, n, django_assert_num_queries
+):
+    book(alice, n, "Alice Co")
+    book(bob, n, "Bob Co")
+    # session, user, risk items, touches due, milestones, latest scored day, renewals, score
+    # drops, experiment plays; per CSM: open risk items, overdue milestones per blueprint, those
+    # blueprints' owners, the users
+    with django_assert_num_queries(13):
+        maggie_client.get(reverse("home"))
 
 
 def test_a_touch_is_logged_inline_from_today(alice_client, alice):
