@@ -132,3 +132,29 @@ def test_cadence_counts_per_book_count_paying_a_and_b_accounts_due_on_or_after_t
         f"owner:{bob.pk}": {"total": 1, "kept": 0},
     }
     assert cadence_counts(TODAY, owners=[bob.pk]) == {f"owner:{bob.pk}": {"total": 1, "kept": 0}}
+
+
+def test_todays_touches_due_query_matches_the_next_touch_due_index(db):
+    """On PostgreSQL, csm migration 0006 indexes next_touch_due_expression(): the team's Today
+    list sorted by it must be able to read that index (sequential scans off: on a table this
+    small the planner would rather scan). SQLite has no such index."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from csm.today import today_for
+    from tests.factories import UserFactory
+
+    manager = UserFactory(role="manager")
+    with CaptureQueriesContext(connection) as captured:
+        today_for(user=manager, day=TODAY)
+    [touches_due] = [q["sql"] for q in captured.captured_queries if "next_touch_due" in q["sql"]]
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, Account._meta.db_table)
+        if connection.vendor != "postgresql":
+            assert "account_next_touch_due" not in indexes
+            return
+        assert "account_next_touch_due" in indexes
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {touches_due}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "account_next_touch_due" in plan
