@@ -122,9 +122,8 @@ def test_the_managers_query_count_does_not_grow_with_rows(
     book(alice, n, "Alice Co")
     book(bob, n, "Bob Co")
     # session, user, risk items, touches due, milestones, latest scored day, renewals, score
-    # drops, experiment plays; per CSM: open risk items, overdue milestones per blueprint, those
-    # blueprints' owners, the users
-    with django_assert_num_queries(13):
+    # drops, experiment plays; per CSM: open risk items, overdue milestones, the users
+    with django_assert_num_queries(12):
         maggie_client.get(reverse("home"))
 
 
