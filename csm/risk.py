@@ -61,6 +61,11 @@ def risk_weight(keys: list[str]) -> Decimal:
     )
 
 
+def risk_priority(mrr: Decimal, keys: list[str]) -> Decimal:
+    """An item's place in the queue: MRR × risk (DESIGN §4), to the cent."""
+    return (mrr * risk_weight(keys)).quantize(Decimal("0.01"))
+
+
 def health_reasons(score: HealthScore, renewal_date: date | None, day: date) -> list[Reason]:
     """The rules that read the day's health score: red band, a fast drop, inactivity, a failed
     payment, a renewal coming with a band that is not green."""
@@ -253,7 +258,7 @@ def refresh_risk_items(
         fields = {
             "reasons": [{"key": key, "text": text} for key, text in found],
             "mrr": account_mrr,
-            "priority": (account_mrr * risk_weight(keys)).quantize(Decimal("0.01")),
+            "priority": risk_priority(account_mrr, keys),
             "updated_on": day,
             "cleared_on": None,
         }

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Contact, Subscription, User, active_on
 from csm.models import OutboxEmail, RiskItem, RiskReason
 from csm.outbox import queue_email
-from csm.risk import detractor_words, risk_weight
+from csm.risk import detractor_words, risk_priority
 from feedback.models import Invitation, Response, Survey, SurveyKind
 from feedback.tokens import make_token, new_nonce, read_token
 
@@ -558,7 +558,7 @@ def flag_detractor(response: Response) -> RiskItem:
 
 
 def _priority(mrr: Decimal, reasons: list[dict[str, Any]]) -> Decimal:
-    return (mrr * risk_weight([str(r.get("key")) for r in reasons])).quantize(Decimal("0.01"))
+    return risk_priority(mrr, [str(r.get("key")) for r in reasons])
 
 
 def _notify_owner(account: Account, response: Response, words: str) -> None:
