@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +33,7 @@ from accounts.mrr import money_text
 from csm.experiments import scope_label
 from csm.models import Goal, ScopeKind
 from feedback.models import Response, SurveyKind
+from feedback.scores import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, nps_from_counts
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,8 @@ def _nps_months(kind: str, months: set[date]) -> dict[tuple[str, date], Decimal 
         .values(field, "month")
         .annotate(
             n=Count("pk"),
-            promoters=Count("pk", filter=Q(score__gte=9)),
-            detractors=Count("pk", filter=Q(score__lte=6)),
+            promoters=Count("pk", filter=Q(score__gte=NPS_PROMOTER_MIN)),
+            detractors=Count("pk", filter=Q(score__lte=NPS_DETRACTOR_MAX)),
         )
         .order_by()
     )
@@ -234,17 +235,6 @@ def _nps_months(kind: str, months: set[date]) -> dict[tuple[str, date], Decimal 
 
 def _as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
-
-
-def nps_from_counts(promoters: int, detractors: int, n: int) -> Decimal | None:
-    """feedback.scores.nps from counts: each percentage rounded half-up to 0.1, then subtracted."""
-    if not n:
-        return None
-
-    def percent(part: int) -> Decimal:
-        return (Decimal(100) * part / n).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-    return percent(promoters) - percent(detractors)
 
 
 def goal_status(goal: Goal, value: Decimal | None, today: date) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact
+from feedback.scores import LOW_SCORE_MAX, NPS_DETRACTOR_MAX
 
 
 class SurveyKind(models.TextChoices):
@@ -156,8 +157,8 @@ class Response(models.Model):
     def is_detractor(self) -> bool:
         """NPS 0–6, CSAT 1–2 (issue 5); CES 1–2 ("not easy at all")."""
         if self.kind == SurveyKind.NPS:
-            return self.score <= 6
-        return self.score <= 2
+            return self.score <= NPS_DETRACTOR_MAX
+        return self.score <= LOW_SCORE_MAX
 
 
 class Competitor(models.Model):

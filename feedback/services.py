@@ -28,6 +28,7 @@ from csm.models import OutboxEmail, RiskItem, RiskReason
 from csm.outbox import queue_email
 from csm.risk import detractor_words, risk_priority
 from feedback.models import Invitation, Response, Survey, SurveyKind
+from feedback.scores import LOW_SCORE_MAX, NPS_DETRACTOR_MAX
 from feedback.tokens import make_token, new_nonce, read_token
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 def detractor_answers() -> QuerySet[Response]:
     """Answers that make a detractor (Response.is_detractor in SQL): NPS 0–6, CSAT or CES 1–2."""
     return Response.objects.filter(
-        Q(kind=SurveyKind.NPS, score__lte=6) | (~Q(kind=SurveyKind.NPS) & Q(score__lte=2))
+        Q(kind=SurveyKind.NPS, score__lte=NPS_DETRACTOR_MAX)
+        | (~Q(kind=SurveyKind.NPS) & Q(score__lte=LOW_SCORE_MAX))
     )
 
 
