@@ -8,7 +8,7 @@ TOUCH_CADENCE_B_DAYS (14). Tier C is served by automated usage-tips email every 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -85,8 +85,10 @@ def log_touch(
 # --- Queries --------------------------------------------------------------------------------------
 
 
-def _latest_touch_at(*, automated: bool) -> Subquery:
+def _latest_touch_at(*, automated: bool, before: datetime | None = None) -> Subquery:
     touches = Touch.objects.filter(account=OuterRef("pk"))
+    if before is not None:
+        touches = touches.filter(happened_at__lt=before)
     if automated:
         touches = touches.filter(kind=TouchKind.AUTOMATED)
     else:
@@ -114,11 +116,12 @@ def _last_touch_at() -> Case:
     )
 
 
-def next_touch_due_expression() -> Cast:
+def next_touch_due_expression(last_touch: models.Expression | None = None) -> Cast:
     """An account's next touch date, from its own columns: the last touch's local date (for tier
     C the last automated one) + the tier's cadence, or contract start + cadence when never
     touched. The same expression is indexed on PostgreSQL (csm migration 0006), so Today's
-    "touches due", sorted by it, reads ten index entries instead of every account."""
+    "touches due", sorted by it, reads ten index entries instead of every account.
+    `last_touch` replaces the latest-touch columns (cadence_counts: the touches as of a day)."""
     cadence = Case(
         When(tier=Tier.A, then=Value(timedelta(days=CADENCE_DAYS["A"]))),
         When(tier=Tier.B, then=Value(timedelta(days=CADENCE_DAYS["B"]))),
@@ -128,7 +131,9 @@ def next_touch_due_expression() -> Cast:
     # TruncDate: the touch's date in the installation's time zone. Cast: date + interval is a
     # timestamp in PostgreSQL and a string in SQLite; both become a date.
     since = Coalesce(
-        TruncDate(_last_touch_at()), F("contract_start"), output_field=models.DateField()
+        TruncDate(last_touch if last_touch is not None else _last_touch_at()),
+        F("contract_start"),
+        output_field=models.DateField(),
     )
     return Cast(
         models.ExpressionWrapper(since + cadence, output_field=models.DateTimeField()),
@@ -159,18 +164,23 @@ def with_next_touch_due(accounts: AccountQuerySet) -> AccountQuerySet:
 
 def cadence_counts(day: date, *, owners: list[int] | None = None) -> dict[str, dict[str, int]]:
     """Per book ("owner:<id>"): its paying tier A and B accounts on `day` ("total") and how many
-    of them are on cadence, their next touch not overdue ("kept"). One grouped query; the nightly
-    run keeps the counts for the CSM scoreboard. `owners` limits it to those books."""
+    of them are on cadence, their next touch not overdue ("kept"), by the touches logged until
+    the day ended: a catch-up run for a past day, or a run after midnight, does not count later
+    touches. One grouped query (a touch index probe per account); the nightly run keeps the
+    counts for the CSM scoreboard. `owners` limits it to those books."""
+    zone = timezone.get_current_timezone()
+    day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     paying = Subscription.objects.filter(active_on(day), account=OuterRef("pk"))
     accounts = Account.objects.filter(
         Exists(paying), owner__isnull=False, tier__in=[Tier.A, Tier.B]
     )
     if owners is not None:
         accounts = accounts.filter(owner__in=owners)
+    due_then = next_touch_due_expression(_latest_touch_at(automated=False, before=day_end))
     rows = (
-        with_next_touch_due(accounts)
+        accounts.annotate(due_then=due_then)
         .values("owner")
-        .annotate(total=Count("pk"), kept=Count("pk", filter=Q(next_touch_due__gte=day)))
+        .annotate(total=Count("pk"), kept=Count("pk", filter=Q(due_then__gte=day)))
         .values_list("owner", "total", "kept")
         .order_by()
     )

@@ -134,6 +134,22 @@ def test_cadence_counts_per_book_count_paying_a_and_b_accounts_due_on_or_after_t
     assert cadence_counts(TODAY, owners=[bob.pk]) == {f"owner:{bob.pk}": {"total": 1, "kept": 0}}
 
 
+def test_cadence_counts_for_a_past_day_ignore_touches_logged_after_it(db):
+    from csm.touches import cadence_counts
+    from tests.factories import SubscriptionFactory, UserFactory
+
+    alice = UserFactory(name="Alice")
+    account = AccountFactory(owner=alice, tier="A", contract_start=START)
+    SubscriptionFactory(account=account, start_date=START)
+    touch(account, at(TODAY - timedelta(days=10)))  # due 7 days later: overdue since the 20th
+    touch(account, at(TODAY, hour=1))  # logged today, after midnight
+
+    book = f"owner:{alice.pk}"
+    assert cadence_counts(TODAY)[book] == {"total": 1, "kept": 1}
+    # A catch-up run for the 21st counts the touches up to the 21st only.
+    assert cadence_counts(TODAY - timedelta(days=2))[book] == {"total": 1, "kept": 0}
+
+
 def test_todays_touches_due_query_matches_the_next_touch_due_index(db):
     """On PostgreSQL, csm migration 0006 indexes next_touch_due_expression(): the team's Today
     list sorted by it must be able to read that index (sequential scans off: on a table this
