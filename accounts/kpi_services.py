@@ -32,7 +32,7 @@ SCOPE_ALL = "all"
 WRITE_BATCH = 5000
 
 
-def owner_scope(user_id: int) -> str:
+def owner_scope(user_id: int | str) -> str:
     return f"owner:{user_id}"
 
 

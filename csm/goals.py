@@ -28,6 +28,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accounts.kpi_services import SCOPE_ALL, owner_scope
 from accounts.models import KpiSnapshot, Movement, MrrMovement, User
 from accounts.mrr import money_text
 from csm.experiments import scope_label
@@ -160,9 +161,9 @@ def format_value(metric: str, value: Decimal | None, symbol: str = "") -> str:
 
 def snapshot_scope(goal: Goal) -> str | None:
     if goal.scope_kind == ScopeKind.ALL:
-        return "all"
+        return SCOPE_ALL
     if goal.scope_kind == ScopeKind.CSM:
-        return f"owner:{goal.scope_value}"
+        return owner_scope(goal.scope_value)
     return None
 
 

@@ -27,8 +27,6 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -54,7 +52,6 @@ from health.models import HealthScore
 from health.queries import latest_scored_day
 
 PAGE_SIZE = 25
-TOUCH_FORM_TEMPLATE = "csm/_touch_form.html"
 
 
 # --- Reads ----------------------------------------------------------------------------------------
@@ -108,15 +105,6 @@ def _decorate(item: RiskItem, user: User, today: date) -> RiskItem:
         for reason in item.reasons
     ]
     return item
-
-
-def _touch_form_available() -> bool:
-    """The touches feature ships the "log a touch" form; until then the rows leave it out."""
-    try:
-        select_template([TOUCH_FORM_TEMPLATE])
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 def _next_url(request: AuthenticatedHttpRequest) -> str:
@@ -188,7 +176,6 @@ def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
             "health_day": health_day,
             "today": today,
             "next_url": request.get_full_path(),
-            "touch_form_available": _touch_form_available(),
             "nav": "queue",
         },
     )
@@ -218,7 +205,6 @@ def _row_context(
         "today": today,
         "next_url": next_url,
         "forms_inline": forms_inline,
-        "touch_form_available": _touch_form_available(),
         "nav": "queue",
     }
 

@@ -523,7 +523,7 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     snapshots = {
         s.scope: s.values
         for s in KpiSnapshot.objects.filter(
-            month=month, scope__in=[f"owner:{pk}" for pk in ids]
+            month=month, scope__in=[owner_scope(pk) for pk in ids]
         ).only("scope", "values")
     }
     saves = dict(
@@ -541,7 +541,7 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     cadence_day, cadence = _scoreboard_cadence(month, month_end, today, ids)
     rows = []
     for csm in csms:
-        snap = snapshots.get(f"owner:{csm.pk}")
+        snap = snapshots.get(owner_scope(csm.pk))
         kept = cadence.get(owner_scope(csm.pk), {})
         rows.append(
             {

@@ -11,7 +11,6 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from csm import queue_views
 from csm.models import RiskItem, SavePlay
 from tests.factories import AccountFactory, HealthScoreFactory, RiskItemFactory
 
@@ -170,14 +169,11 @@ def test_a_row_shows_health_reasons_clearing_and_checklist_progress(alice_client
     assert "Alice Archer" in body
 
 
-def test_the_touch_form_slot_is_filled_only_when_its_template_exists(
-    alice_client, alice, monkeypatch
-):
-    risk(alice, "Acme")
-    assert "Log a touch" in alice_client.get(QUEUE).content.decode()
-
-    monkeypatch.setattr(queue_views, "TOUCH_FORM_TEMPLATE", "csm/_no_such_template.html")
-    assert "Log a touch" not in alice_client.get(QUEUE).content.decode()
+def test_each_row_offers_to_log_a_touch(alice_client, alice):
+    item = risk(alice, "Acme")
+    body = alice_client.get(QUEUE).content.decode()
+    assert "Log a touch" in body
+    assert reverse("touches:log", args=[item.account.external_id]) in body
 
 
 def test_a_csm_sees_no_actions_on_other_csms_items(alice_client, bob):
