@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts import imports
+from accounts.access import AuthenticatedHttpRequest, manager_required
 from accounts.models import ImportBatch, ImportKind
-from csm.auth import AuthenticatedHttpRequest, manager_required
 
 # The preview lists at most this many rows and errors; the counts always cover the whole file.
 PREVIEW_LIMIT = 500

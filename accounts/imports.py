@@ -28,7 +28,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.audit import record_changes
-from accounts.bulk import update_rows
 from accounts.models import (
     Account,
     ImportBatch,
@@ -40,7 +39,8 @@ from accounts.models import (
     User,
 )
 from accounts.services import refresh_tiers
-from csm.blueprints import create_blueprints
+from accounts.signals import accounts_imported
+from csm.lib.bulk import update_rows
 
 # The upload page refuses larger files (the command line has no limit).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -412,7 +412,8 @@ class _AccountRows(_Kind):
                     reason=self.override_reason,
                 )
         imported = {account.pk for account in plan.creates} | {a.pk for a, _ in plan.updates}
-        create_blueprints(sorted(imported))  # the new accounts' success plans, same transaction
+        # The new accounts' success plans (the workflow's receiver), in the same transaction.
+        accounts_imported.send(sender=Account, account_ids=sorted(imported))
         return imported
 
 

@@ -181,8 +181,8 @@ class Account(models.Model):
         _("tier override"), max_length=1, choices=Tier.choices, blank=True
     )
     tier_override_reason = models.TextField(_("reason for the tier override"), blank=True)
-    # The latest CSM touch and the latest automated one, kept by csm.models.Touch.save (and
-    # csm.touches.refresh_last_touches for touches written in bulk), so the cadence is read from
+    # The latest CSM touch and the latest automated one, kept by csm.workflow.models.Touch.save (and
+    # csm.workflow.touches.refresh_last_touches for touches written in bulk), so the cadence is read from
     # the row: a subquery per account cost 160 ms on the managers' Today at 50,000 accounts.
     last_csm_touch_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_automated_touch_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -281,6 +281,15 @@ class Subscription(models.Model):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
+class ScopeKind(models.TextChoices):
+    """The accounts a goal or an experiment covers: everybody, a tier, a segment or one CSM's book."""
+
+    ALL = "all", _("All accounts")
+    TIER = "tier", _("Tier")
+    SEGMENT = "segment", _("Segment")
+    CSM = "csm", _("CSM's book")
+
+
 # --- Audit ---------------------------------------------------------------------------------------
 
 
@@ -345,84 +354,3 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.filename}"
-
-
-# --- KPIs ----------------------------------------------------------------------------------------
-
-
-class Movement(models.TextChoices):
-    """MRR movements of an account in a month (DESIGN §4)."""
-
-    NEW = "new", _("New")
-    REACTIVATION = "reactivation", _("Reactivation")
-    EXPANSION = "expansion", _("Expansion")
-    CONTRACTION = "contraction", _("Contraction")
-    CHURN = "churn", _("Churn")
-
-
-class MrrMovement(models.Model):
-    """An account's month: month-end MRR of the month before and of this month, and the movement
-    between them (blank when unchanged or zero throughout). Written by the nightly run, so the KPI
-    pages can break churn and expansion down by tier, segment and owner in SQL."""
-
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mrr_months")
-    month = models.DateField()  # the first day of the month
-    mrr_start = models.DecimalField(max_digits=12, decimal_places=2)
-    mrr_end = models.DecimalField(max_digits=12, decimal_places=2)
-    movement = models.CharField(max_length=16, choices=Movement.choices, blank=True)
-    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-
-    class Meta:
-        ordering = ["month", "account_id"]
-        constraints = [
-            models.UniqueConstraint(fields=["account", "month"], name="one_mrr_movement_per_month"),
-        ]
-        # KPI pages: a month's movements of one kind.
-        indexes = [models.Index(fields=["month", "movement"], name="mrr_movement_month")]
-
-    def __str__(self) -> str:
-        return f"{self.account_id} {self.month:%Y-%m} {self.movement or '-'} {self.amount}"
-
-
-class KpiSnapshot(models.Model):
-    """The monthly KPIs of DESIGN §4 for one month and scope ("all", or "owner:<user id>" for a
-    CSM's book), as `kpis --json` prints them. Closed months are written once; the current month
-    is rewritten every night."""
-
-    month = models.DateField()  # the first day of the month
-    scope = models.CharField(max_length=32, default="all")
-    values = models.JSONField()
-    closed = models.BooleanField(default=False)
-    computed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["scope", "month"]
-        constraints = [
-            models.UniqueConstraint(fields=["month", "scope"], name="one_kpi_snapshot_per_scope"),
-        ]
-
-    def __str__(self) -> str:
-        return f"KPIs {self.scope} {self.month:%Y-%m}"
-
-
-class CohortSnapshot(models.Model):
-    """The cohort cells of one scope as of a month (DESIGN §4), written by the nightly run with
-    the KPI snapshots, so the cohorts page reads one row instead of aggregating every account's
-    months. `cells`: [cohort month, month, customers with E > 0, their MRR] per (cohort, month),
-    months as ISO dates, MRR as a decimal string."""
-
-    month = models.DateField()  # the table's last month (its first day)
-    scope = models.CharField(max_length=32, default="all")
-    cells = models.JSONField()
-    computed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["scope", "month"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["month", "scope"], name="one_cohort_snapshot_per_scope"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Cohorts {self.scope} {self.month:%Y-%m}"

@@ -122,26 +122,3 @@ def month_end_series_by_account(
     for key, terms in rows:
         by_account[key].append(terms)
     return {key: month_end_series(subs, first, last) for key, subs in by_account.items()}
-
-
-# --- Display --------------------------------------------------------------------------------------
-
-
-def _decimal(value: Decimal | float | int | str) -> Decimal:
-    # repr() of a float is its shortest round-tripping text: 0.145 stays 0.145, not 0.1449999…
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-
-
-def money_text(value: Decimal | float | int | str, symbol: str, places: int = 0) -> str:
-    """Money as the pages show it: symbol, thousands separators, `places` decimals rounded
-    half up ("$1,235", "-$40.50"). Plain string formatting: the template filters floatformat and
-    intcomma cost a millisecond per cell on a 150-row table."""
-    amount = _decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol}{abs(amount):,.{places}f}"
-
-
-def percent_text(value: Decimal | float | int | str, places: int = 1) -> str:
-    """A percentage (already × 100) rounded half up to `places` decimals: "12.5%"."""
-    amount = _decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return f"{amount:,.{places}f}%"

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts import rules
 from accounts.audit import record_changes
-from accounts.bulk import update_rows
 from accounts.models import Account, Role, User
+from csm.lib.bulk import update_rows
 
 # Fields a CSM may change on an account of their own book; managers may also change these.
 PROFILE_FIELDS = ("name", "segment", "renewal_date", "seats", "strategic")

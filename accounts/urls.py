@@ -4,10 +4,10 @@ from django.urls import path
 
 from accounts import import_views, views
 
+# The "accounts" namespace also holds the list and the account page (csm/workflow/urls/accounts.py);
+# csm/urls.py joins the two.
 app_name = "accounts"
 urlpatterns = [
-    path("accounts/", views.account_list, name="list"),
-    path("accounts/<str:external_id>/", views.account_detail, name="detail"),
     path("accounts/<str:external_id>/edit/", views.account_edit, name="edit"),
     path("accounts/<str:external_id>/contacts/", views.contact_add, name="contact_add"),
     path("imports/", import_views.import_upload, name="import_upload"),

@@ -26,7 +26,7 @@ app.conf.beat_schedule = {
     # and SMTP are up. Expires before the next one: a stopped worker does not pile drains up,
     # and each drain sends whatever is due anyway.
     "drain-outbox": {
-        "task": "csm.tasks.drain_outbox_task",
+        "task": "csm.lib.tasks.drain_outbox_task",
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },

@@ -19,14 +19,15 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.kpi_services import refresh_kpis
-from accounts.models import KpiSnapshot, MrrMovement
 from accounts.services import refresh_tiers
-from csm.blueprints import create_blueprints
-from csm.models import RiskItem
-from csm.outbox import queue_usage_tips, request_drain
-from csm.risk import refresh_risk_items
-from csm.touches import cadence_counts
+from csm.kpis.models import KpiSnapshot, MrrMovement
+from csm.kpis.snapshots import refresh_kpis
+from csm.lib.tasks import request_drain
+from csm.workflow.blueprints import create_blueprints
+from csm.workflow.models import RiskItem
+from csm.workflow.risk import refresh_risk_items
+from csm.workflow.tips import queue_usage_tips
+from csm.workflow.touches import cadence_counts
 from feedback.churn import record_churn_events
 from feedback.services import queue_scheduled_surveys, sync_outbox_bounces
 from health.models import DailyUsage, HealthScore, NightlyRun, PipelineLock
@@ -54,9 +55,9 @@ def run_one_day(day: date) -> dict[str, int]:
     2. Roll up usage events per account and day, for `day` and the HEALTH_LATE_EVENT_DAYS before
        it (events that arrived late are counted).
     3. Score every customer's health for `day` (health.services.recompute_health_scores).
-    4. Give any account without a success blueprint its segment's (csm.blueprints).
-    5. Open, update and note the clearing of at-risk items by the rules (csm.risk).
-    6. Queue usage-tip emails for tier C accounts due one (csm.outbox), only when `day` is
+    4. Give any account without a success blueprint its segment's (csm.workflow.blueprints).
+    5. Open, update and note the clearing of at-risk items by the rules (csm.workflow.risk).
+    6. Queue usage-tip emails for tier C accounts due one (csm.lib.outbox), only when `day` is
        yesterday or today: a backfilled past day sends no email.
     7. Delete raw events past HEALTH_EVENT_RETENTION_DAYS (their rollups stay).
     8. Record churns (MRR > 0 the day before, 0 on `day`) and reactivations of open churns
@@ -64,7 +65,7 @@ def run_one_day(day: date) -> dict[str, int]:
     9. Send the scheduled surveys due (feedback.services.queue_scheduled_surveys), only for
        yesterday or today like the tips; mark bounced the invitations the mail server refused.
     10. MRR movements and KPI snapshots: the month of `day` to date, and any closed month not
-        yet written (accounts.kpi_services.refresh_kpis).
+        yet written (csm.kpis.snapshots.refresh_kpis).
     11. Record the day as done, for catch-up, with its scores per band (the health report) and
         each book's touch cadence kept (the CSM scoreboard).
     """

@@ -42,10 +42,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
-    "csm",
+    # The layers, from the ground up (README "Architecture"); a lower one never imports a higher.
+    "csm.lib",
     "accounts",
-    "health",
     "feedback",
+    "health",
+    "csm.workflow",
+    "csm.kpis",
+    "csm.apps.ProjectConfig",
+    "csm.demo",
 ]
 
 MIDDLEWARE = [
@@ -73,7 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "csm.context_processors.app",
+                "csm.lib.context_processors.app",
             ],
         },
     },

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that call the same functions as the commands."""
+"""The nightly task, beside the pipeline it runs (csm.nightly). Thin: it calls run_nightly."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from celery import shared_task
 from django.utils import timezone
 
 from csm.nightly import NightlyAlreadyRunning, run_nightly
-from csm.outbox import drain_outbox
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +22,3 @@ def run_nightly_task() -> list[str]:
     except NightlyAlreadyRunning as running:
         log.warning("nightly run skipped: %s", running)
         return []
-
-
-@shared_task
-def drain_outbox_task() -> int:
-    """Beat runs this every 5 minutes (and the nightly run after queueing tips): send what the
-    outbox holds. Returns how many emails went out."""
-    return drain_outbox()

@@ -1,13 +1,20 @@
+"""The site's URLs. Each app's urls module is one namespace; where a namespace's pages live in two
+layers (a page sits in the lowest layer that has all it shows), they are joined here."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from csm import views
+from accounts import urls as account_urls
+from csm.workflow.urls import accounts as account_page_urls
+from csm.workflow.urls import detractors as detractor_urls
+from csm.workflow.views import today
+from feedback import report_urls as feedback_report_urls
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", today.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
@@ -16,13 +23,26 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("", include("accounts.urls")),
+    # "accounts": the list and the account page (workflow), editing and imports (accounts).
+    path(
+        "",
+        include((account_page_urls.urlpatterns + account_urls.urlpatterns, account_urls.app_name)),
+    ),
     path("", include("health.urls")),
-    path("", include("csm.touch_urls")),
-    path("", include("csm.blueprint_urls")),
-    path("", include("csm.queue_urls")),
-    path("", include("csm.kpi_urls")),
-    path("", include("feedback.report_urls")),
+    path("", include("csm.workflow.urls.touches")),
+    path("", include("csm.workflow.urls.blueprints")),
+    path("", include("csm.workflow.urls.risk")),
+    path("", include("csm.kpis.urls")),
+    # "feedback_reports": the feedback pages (feedback) and detractors without follow-up (workflow).
+    path(
+        "",
+        include(
+            (
+                detractor_urls.urlpatterns + feedback_report_urls.urlpatterns,
+                feedback_report_urls.app_name,
+            )
+        ),
+    ),
     path("", include("feedback.urls")),
     path("admin/", admin.site.urls),
 ]

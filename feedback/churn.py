@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from accounts import mrr as mrr_rules
 from accounts.audit import record_changes
 from accounts.models import Account, Subscription, User
-from csm.models import Resolution, RiskItem
 from feedback.models import ChurnCategory, ChurnEvent, ChurnType, Competitor, Survey
+from feedback.signals import accounts_churned
 
 NOTE_MAX_CHARS = 2000
 # How far back a CSM may date a churn they mark by hand.
@@ -99,18 +99,10 @@ def record_churn_events(*, day: date) -> dict[str, int]:
         # A re-run of the same day finds its own rows (account, churned_on is unique).
         ignore_conflicts=True,
     )
-    # 3. The churned accounts' open risk items close as churned: the queue's outcome is known, and
-    #    save rates must not count a churn as a save.
-    closed = (
-        RiskItem.objects.open()
-        .filter(account_id__in=list(lost), opened_on__lte=day)
-        .update(
-            resolution=Resolution.CHURNED,
-            resolution_note=_("The account churned: its MRR reached 0 on %(day)s.")
-            % {"day": day.isoformat()},
-            resolved_at=datetime.combine(day, time(23, 59), tzinfo=timezone.get_current_timezone()),
-        )
-    )
+    # 3. The churned accounts' open risk items close as churned (the workflow's receiver): the
+    #    queue's outcome is known, and save rates must not count a churn as a save.
+    answers = accounts_churned.send(sender=ChurnEvent, account_ids=sorted(lost), day=day)
+    closed = sum(count for _receiver, count in answers)
     return {
         "churns_recorded": len(created),
         "churns_reactivated": reactivations,

@@ -91,7 +91,7 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     outbox = models.ForeignKey(
-        "csm.OutboxEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "lib.OutboxEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     opened_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

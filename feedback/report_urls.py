@@ -6,11 +6,12 @@ from django.urls import path
 
 from feedback import report_views
 
+# The detractors list is a workflow page (csm/workflow/urls/detractors.py); csm/urls.py joins it
+# to this namespace.
 app_name = "feedback_reports"
 urlpatterns = [
     path("feedback/", report_views.overview, name="overview"),
     path("feedback/comments/", report_views.comments, name="comments"),
-    path("feedback/detractors/", report_views.detractors, name="detractors"),
     path(
         "feedback/responses/<int:pk>/followed-up/",
         report_views.mark_followed_up,

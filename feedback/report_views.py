@@ -37,17 +37,17 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import mrr as mrr_rules
+from accounts.access import AuthenticatedHttpRequest, manager_required
 from accounts.audit import record_changes
-from accounts.models import Account, LifecycleStage, Role, Segment, Tier, User, lifecycle_stage_at
-from csm.auth import AuthenticatedHttpRequest, manager_required
-from csm.csv_export import csv_response
-from csm.models import Touch, TouchKind
+from accounts.models import Account, LifecycleStage, Segment, Tier, User, lifecycle_stage_at
+from accounts.scopes import filter_people, in_book
+from csm.lib.csv_export import csv_response
+from csm.lib.http import next_url, partial_template
 from feedback import churn as churn_service
 from feedback import scores
 from feedback.models import (
@@ -65,7 +65,6 @@ from feedback.report_forms import (
     ChurnCompleteForm,
     CommentFilterForm,
     CompetitorForm,
-    DetractorFilterForm,
     KeywordRulesForm,
     MarkChurnedForm,
     OverviewFilterForm,
@@ -79,22 +78,6 @@ DEFAULT_MONTHS = 12
 ROLLING_MONTHS = 3
 
 # --- Shared helpers ------------------------------------------------------------------------------
-
-
-def _people(user: User) -> list[User]:
-    """The CSM filter's choices: managers only (a CSM sees their own book)."""
-    if not user.is_manager:
-        return []
-    return list(User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]))
-
-
-def _scope(items: QuerySet[Any], user: User, owner: str | None, prefix: str = "account__") -> Any:
-    """A CSM's own book; a manager's everything, or one CSM's book when `owner` is chosen."""
-    if not user.is_manager:
-        return items.filter(**{f"{prefix}owner": user})
-    if owner:
-        return items.filter(**{f"{prefix}owner_id": int(owner)})
-    return items
 
 
 def detractor_q(prefix: str = "") -> Q:
@@ -124,21 +107,6 @@ def _score_cells(by_kind: dict[str, dict[int, int]]) -> dict[str, Any]:
         "ces_easy": ces_value[1] if ces_value else None,
         "ces_n": sum(ces.values()),
     }
-
-
-def _next_url(request: AuthenticatedHttpRequest, default: str) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
-
-
-def _template(request: AuthenticatedHttpRequest, name: str, partial: str) -> str:
-    if request.htmx and not request.htmx.boosted:
-        return f"{name}#{partial}"
-    return name
 
 
 # --- Overview: scores over time, by group, response rate ----------------------------------------
@@ -348,7 +316,7 @@ def _score_row(row: dict[str, Any]) -> list[Any]:
 @require_GET
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    people = _people(user)
+    people = filter_people(user)
     params = request.GET.copy()
     params.setdefault("months", str(DEFAULT_MONTHS))
     form = OverviewFilterForm(params, people=people)
@@ -359,8 +327,8 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     last = mrr_rules.Month.of(timezone.localdate())
     first = last.minus(months - 1)
     report = overview_data(
-        responses=_scope(Response.objects.all(), user, owner),
-        invitations=_scope(Invitation.objects.all(), user, owner),
+        responses=in_book(Response.objects.all(), user, owner),
+        invitations=in_book(Invitation.objects.all(), user, owner),
         first=first,
         last=last,
     )
@@ -393,7 +361,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     query.pop("table", None)
     return TemplateResponse(
         request,
-        _template(request, "feedback/report_overview.html", "overview-body"),
+        partial_template(request, "feedback/report_overview.html", "overview-body"),
         {
             "form": form,
             "data": report,
@@ -410,7 +378,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _filtered_comments(user: User, filters: dict[str, Any]) -> QuerySet[Response]:
-    items = _scope(Response.objects.exclude(comment=""), user, filters.get("owner"))
+    items = in_book(Response.objects.exclude(comment=""), user, filters.get("owner"))
     if filters.get("kind"):
         items = items.filter(kind=filters["kind"])
     if filters.get("category"):
@@ -460,7 +428,7 @@ def _tag_labels(response: Response) -> list[tuple[str, bool]]:
 @require_GET
 def comments(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    people = _people(user)
+    people = filter_people(user)
     competitors = list(Competitor.objects.all())
     form = CommentFilterForm(request.GET, people=people, competitors=competitors)
     form.is_valid()
@@ -490,86 +458,12 @@ def comments(request: AuthenticatedHttpRequest) -> HttpResponse:
     query.pop("page", None)
     return TemplateResponse(
         request,
-        _template(request, "feedback/report_comments.html", "comment-stream"),
+        partial_template(request, "feedback/report_comments.html", "comment-stream"),
         {"form": form, "page": page, "rows": rows, "query": query.urlencode(), "nav": "feedback"},
     )
 
 
-# --- Detractors without follow-up ---------------------------------------------------------------
-
-
-def detractors_without_follow_up(user: User, filters: dict[str, Any]) -> QuerySet[Response]:
-    """Detractor answers not marked followed up, on accounts with no touch (other than an
-    automated email) logged at or after the answer."""
-    touched_since = Touch.objects.filter(
-        account=OuterRef("account_id"), happened_at__gte=OuterRef("answered_at")
-    ).exclude(kind=TouchKind.AUTOMATED)
-    items = _scope(
-        Response.objects.filter(detractor_q(), followed_up_at__isnull=True),
-        user,
-        filters.get("owner"),
-    )
-    if filters.get("tier"):
-        items = items.filter(account__tier=filters["tier"])
-    return (
-        items.filter(~Exists(touched_since))
-        .select_related("account", "account__owner", "contact")
-        .order_by("-answered_at", "-pk")
-    )
-
-
-@login_required
-@require_GET
-def detractors(request: AuthenticatedHttpRequest) -> HttpResponse:
-    user = request.user
-    people = _people(user)
-    form = DetractorFilterForm(request.GET, people=people)
-    form.is_valid()
-    items = detractors_without_follow_up(user, form.cleaned_data)
-    if request.GET.get("format") == "csv":
-        return csv_response(
-            "detractors-without-follow-up.csv",
-            [
-                "answered_at",
-                "account",
-                "external_id",
-                "owner",
-                "contact",
-                "kind",
-                "score",
-                "comment",
-            ],
-            (
-                [
-                    timezone.localtime(r.answered_at).strftime("%Y-%m-%d %H:%M"),
-                    r.account.name,
-                    r.account.external_id,
-                    str(r.account.owner or ""),
-                    r.contact.email if r.contact else "",
-                    r.kind,
-                    r.score,
-                    r.comment,
-                ]
-                for r in items.iterator(chunk_size=1000)
-            ),
-        )
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    # list(): permission is decided once per row, without a query (owner is joined).
-    rows = [(r, r.account.can_be_edited_by(user)) for r in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
-    return TemplateResponse(
-        request,
-        _template(request, "feedback/report_detractors.html", "detractor-table"),
-        {
-            "form": form,
-            "page": page,
-            "rows": rows,
-            "query": query.urlencode(),
-            "next_url": request.get_full_path(),
-            "nav": "feedback",
-        },
-    )
+# --- Detractors: marking one followed up (the list is csm/workflow/views/detractors.py) -------
 
 
 @login_required
@@ -602,7 +496,7 @@ def mark_followed_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             {"response": response, "done": text},
         )
     messages.success(request, text)
-    return redirect(_next_url(request, reverse("feedback_reports:detractors")))
+    return redirect(next_url(request, reverse("feedback_reports:detractors")))
 
 
 # --- Churn records -------------------------------------------------------------------------------
@@ -658,7 +552,7 @@ def churns(request: AuthenticatedHttpRequest) -> HttpResponse:
     query.pop("page", None)
     return TemplateResponse(
         request,
-        _template(request, "feedback/churn_list.html", "churn-table"),
+        partial_template(request, "feedback/churn_list.html", "churn-table"),
         {"page": page, "show_all": show_all, "query": query.urlencode(), "nav": "feedback"},
     )
 
@@ -701,7 +595,7 @@ def _add_errors(form: Any, error: ValidationError) -> None:
 @require_http_methods(["GET", "POST"])
 def mark_churned(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse:
     account = _account_for_churn(request, external_id)
-    back = _next_url(request, reverse("accounts:detail", args=[account.external_id]))
+    back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
     form = MarkChurnedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -733,7 +627,7 @@ def mark_churned(request: AuthenticatedHttpRequest, external_id: str) -> HttpRes
 def churn_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     event = _event_for_edit(request, pk)
     account = event.account
-    back = _next_url(request, reverse("accounts:detail", args=[account.external_id]))
+    back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
     if request.method == "POST":
         form = ChurnCompleteForm(request.POST)
         if form.is_valid():
@@ -770,7 +664,7 @@ def churn_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def churn_exit_survey(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     event = _event_for_edit(request, pk)
     account = event.account
-    back = _next_url(request, reverse("accounts:detail", args=[account.external_id]))
+    back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
     try:
         churn_service.send_exit_survey(event=event, by=request.user)
     except ValidationError as error:

@@ -2,7 +2,7 @@
 schedule), the public link's life (opened, answered, bounced, revoked), recording an answer and
 acting on a detractor.
 
-Every email goes through the outbox (csm.outbox) in the transaction that decides to send it.
+Every email goes through the outbox (csm.lib.outbox) in the transaction that decides to send it.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -24,17 +23,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, Subscription, User, active_on
-from csm.models import OutboxEmail, RiskItem, RiskReason
-from csm.outbox import queue_email
-from csm.risk import detractor_words, risk_priority
+from csm.lib.models import OutboxEmail
+from csm.lib.outbox import queue_email
+from csm.lib.tasks import request_drain
 from feedback.models import Invitation, Response, Survey, SurveyKind
 from feedback.scores import LOW_SCORE_MAX, NPS_DETRACTOR_MAX
+from feedback.signals import detractor_answered
 from feedback.tokens import make_token, new_nonce, read_token
 
 log = logging.getLogger(__name__)
 
 SURVEY_EMAIL = "survey"
-DETRACTOR_EMAIL = "detractor"
 COMMENT_MAX = 5000
 ANSWER_MAX = 2000
 # An unsent invitation email whose last error starts with one of these was refused for good by
@@ -222,8 +221,6 @@ def _check_survey(survey: Survey) -> None:
 
 
 def _request_drain_on_commit() -> None:
-    from csm.outbox import request_drain
-
     transaction.on_commit(request_drain)
 
 
@@ -246,7 +243,11 @@ def send_invitation(*, survey: Survey, contact: Contact, sent_by: User | None = 
     subject, body = _email(survey, recipient, survey_link(nonce), expires)
     with transaction.atomic():
         email = queue_email(
-            kind=SURVEY_EMAIL, to=contact.email, subject=subject, body=body, account=contact.account
+            kind=SURVEY_EMAIL,
+            to=contact.email,
+            subject=subject,
+            body=body,
+            account_id=contact.account_id,
         )
         invitation = Invitation.objects.create(
             survey=survey,
@@ -492,7 +493,8 @@ def record_response(
             answered_at=now,
         )
         if response.is_detractor:
-            flag_detractor(response)
+            # The workflow opens the risk item and emails the owner, in this transaction.
+            detractor_answered.send(sender=Response, response=response)
     invitation.answered_at = now
     _tag(response)
     return response
@@ -506,84 +508,3 @@ def _tag(response: Response) -> None:
             tag_response(response)
     except Exception:
         log.exception("feedback: tagging response %s failed; the answer is kept", response.pk)
-
-
-def _contact_name(response: Response) -> str:
-    if response.contact_id is None:
-        return response.invitation.email if response.invitation_id else ""
-    return (
-        Contact.objects.filter(pk=response.contact_id).values_list("name", flat=True).first() or ""
-    )
-
-
-def flag_detractor(response: Response) -> RiskItem:
-    """Open the account's risk item with the detractor reason, or put the reason on the open one
-    (replacing an older detractor reason), and email the owner."""
-    from csm.risk_actions import checklist_for
-
-    account = Account.objects.select_related("owner").get(pk=response.account_id)
-    day = timezone.localdate(response.answered_at)
-    words = detractor_words(
-        kind=response.kind,
-        score=response.score,
-        contact=_contact_name(response),
-        on=day,
-        comment=response.comment,
-    )
-    reason = {"key": RiskReason.DETRACTOR.value, "text": words}
-    item = RiskItem.objects.open().filter(account=account).first()
-    if item is None:
-        mrr = Account.objects.with_mrr(day).filter(pk=account.pk).values_list("mrr", flat=True)[0]
-        try:
-            with transaction.atomic():
-                item = RiskItem.objects.create(
-                    account=account,
-                    assignee_id=account.owner_id,
-                    opened_on=day,
-                    updated_on=day,
-                    reasons=[reason],
-                    mrr=mrr,
-                    priority=_priority(mrr, [reason]),
-                    checklist=checklist_for([RiskReason.DETRACTOR]),
-                )
-        except IntegrityError:  # another answer opened it meanwhile
-            item = RiskItem.objects.open().get(account=account)
-    if item.reasons != [reason]:
-        reasons = [r for r in item.reasons if r.get("key") != RiskReason.DETRACTOR] + [reason]
-        item.reasons = reasons
-        item.priority = _priority(item.mrr, reasons)
-        item.cleared_on = None
-        item.updated_on = max(item.updated_on, day)
-        item.save(update_fields=["reasons", "priority", "cleared_on", "updated_on"])
-    _notify_owner(account, response, words)
-    return item
-
-
-def _priority(mrr: Decimal, reasons: list[dict[str, Any]]) -> Decimal:
-    return risk_priority(mrr, [str(r.get("key")) for r in reasons])
-
-
-def _notify_owner(account: Account, response: Response, words: str) -> None:
-    owner = account.owner
-    if owner is None or not owner.email:
-        return
-    link = settings.SITE_URL + reverse("accounts:detail", args=[account.external_id])
-    queue_email(
-        kind=DETRACTOR_EMAIL,
-        to=owner.email,
-        subject=_("Detractor at %(account)s: %(kind)s %(score)s")
-        % {"account": account.name, "kind": response.kind.upper(), "score": response.score},
-        body="\n".join(
-            [
-                _("Hello %(name)s,") % {"name": owner.get_short_name()},
-                "",
-                _("%(account)s answered a survey as a detractor:") % {"account": account.name},
-                words,
-                "",
-                _("It is in your at-risk queue. Call them within two days and close the loop:"),
-                link,
-            ]
-        ),
-        account=account,
-    )
-    _request_drain_on_commit()

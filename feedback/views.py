@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import AuthenticatedHttpRequest, manager_required
 from accounts.models import Account
-from csm.auth import AuthenticatedHttpRequest, manager_required
 from feedback import services
 from feedback.forms import AnswerForm, SendToContactForm, SendToSegmentForm, SurveyForm
 from feedback.models import Invitation, Survey

@@ -261,7 +261,7 @@ class NightlyRun(models.Model):
     # the health report's band chart reads these instead of counting every account's score.
     band_counts = models.JSONField(default=dict)
     # Each book's paying A and B accounts and how many were on touch cadence that day
-    # (csm.touches.cadence_counts): the CSM scoreboard's "cadence kept" for the month.
+    # (csm.workflow.touches.cadence_counts): the CSM scoreboard's "cadence kept" for the month.
     cadence_counts = models.JSONField(default=dict)
 
     class Meta:

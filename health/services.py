@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts import rules
 from accounts.audit import record_changes
-from accounts.bulk import insert_rows
-from accounts.kpi_services import SCOPE_ALL, owner_scope
 from accounts.models import Account, Subscription, User, active_on
+from accounts.scopes import SCOPE_ALL, owner_scope
+from csm.lib.bulk import insert_rows
 from health import scoring
 from health.models import DailyUsage, HealthOverride, HealthScore, UsageEvent
 

@@ -11,8 +11,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.access import AuthenticatedHttpRequest, manager_required
 from accounts.models import Account
-from csm.auth import AuthenticatedHttpRequest, manager_required
 from health.forms import ApiKeyForm, HealthOverrideForm, ScorecardForm
 from health.models import ApiKey, HealthOverride, WeightOverride
 from health.scorecard import load_scorecard, save_scorecard

@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts.audit import record_changes
-from csm.blueprints import create_blueprints
+from csm.workflow.blueprints import create_blueprints
 from tests.factories import AccountFactory, ContactFactory, HealthScoreFactory, SubscriptionFactory
 
 
@@ -87,9 +87,9 @@ def test_the_query_count_does_not_grow_with_subscriptions(alice_client, django_a
         HealthScoreFactory(account=account, day=date(2026, 11, 22) - timedelta(days=back))
     create_blueprints([account.pk])
     # session, user, account+owner, subscriptions, contacts, audit entries, latest health score,
-    # 90 days of health history; the timeline (csm.timeline, reusing the audit entries and
+    # 90 days of health history; the timeline (csm.workflow.timeline, reusing the audit entries and
     # subscriptions above): touches, 180 days of health bands, risk items; the blueprint and its
-    # milestones with their owners and contacts (csm.blueprints.blueprint_for); survey answers
+    # milestones with their owners and contacts (csm.workflow.blueprints.blueprint_for); survey answers
     # and churn records on the timeline; the churn card's churn records (feedback churn_tags)
     with django_assert_num_queries(16):
         alice_client.get(url(account))

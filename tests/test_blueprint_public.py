@@ -10,14 +10,14 @@ import time_machine
 from django.core import signing
 from django.urls import reverse
 
-from csm.blueprints import (
+from csm.workflow.blueprints import (
     complete_milestone,
     create_blueprints,
     rotate_share_link,
     set_sharing,
     share_token,
 )
-from csm.models import Blueprint, Milestone
+from csm.workflow.models import Blueprint, Milestone
 from tests.factories import AccountFactory, ContactFactory, UserFactory
 
 TODAY = date(2026, 11, 23)

@@ -7,8 +7,8 @@ from datetime import date
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from csm.blueprints import create_blueprints
-from csm.models import BlueprintTemplate, MilestoneTemplate
+from csm.workflow.blueprints import create_blueprints
+from csm.workflow.models import BlueprintTemplate, MilestoneTemplate
 from tests.factories import AccountFactory
 
 URL = reverse("blueprints:template_edit", args=["basic"])

@@ -15,9 +15,9 @@ from django.db.models import F
 from django.urls import reverse
 
 from accounts import imports
-from accounts.demo import seed_demo
 from accounts.models import Account, AuditEntry, ImportKind
-from csm.blueprints import (
+from csm.demo.accounts import seed_demo
+from csm.workflow.blueprints import (
     blueprint_for,
     complete_milestone,
     create_blueprints,
@@ -26,7 +26,7 @@ from csm.blueprints import (
     rotate_share_link,
     set_sharing,
 )
-from csm.models import Blueprint, Milestone, MilestoneStatus, Side
+from csm.workflow.models import Blueprint, Milestone, MilestoneStatus, Side
 from tests.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db

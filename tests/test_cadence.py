@@ -1,5 +1,5 @@
 """Cadence (DESIGN §4): tier A is touched every 7 days, B every 14, C gets automated tips every 14
-(csm.touches.with_next_touch_due)."""
+(csm.workflow.touches.with_next_touch_due)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import time_machine
 
 from accounts.models import Account
-from csm.models import Touch, TouchKind
-from csm.touches import CADENCE_DAYS, cadence_days, with_next_touch_due
+from csm.workflow.models import Touch, TouchKind
+from csm.workflow.touches import CADENCE_DAYS, cadence_days, with_next_touch_due
 from tests.factories import AccountFactory
 
 TODAY = date(2026, 11, 23)
@@ -105,7 +105,7 @@ def test_lists_filter_touches_due_or_overdue_in_one_query(db, django_assert_num_
 
 
 def test_cadence_counts_per_book_count_paying_a_and_b_accounts_due_on_or_after_the_day(db):
-    from csm.touches import cadence_counts
+    from csm.workflow.touches import cadence_counts
     from tests.factories import SubscriptionFactory, UserFactory
 
     alice, bob = UserFactory(name="Alice"), UserFactory(name="Bob")
@@ -135,7 +135,7 @@ def test_cadence_counts_per_book_count_paying_a_and_b_accounts_due_on_or_after_t
 
 
 def test_cadence_counts_for_a_past_day_ignore_touches_logged_after_it(db):
-    from csm.touches import cadence_counts
+    from csm.workflow.touches import cadence_counts
     from tests.factories import SubscriptionFactory, UserFactory
 
     alice = UserFactory(name="Alice")
@@ -157,7 +157,7 @@ def test_todays_touches_due_query_matches_the_next_touch_due_index(db):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from csm.today import today_for
+    from csm.workflow.today import today_for
     from tests.factories import UserFactory
 
     manager = UserFactory(role="manager")

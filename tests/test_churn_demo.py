@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from accounts.demo import seed_demo
 from accounts.models import Subscription
+from csm.demo.accounts import seed_demo
+from csm.demo.churns import DEMO_COMPETITORS, seed_churn_records
 from feedback.churn import churn_episodes
-from feedback.churn_demo import DEMO_COMPETITORS, seed_churn_records
 from feedback.models import ChurnEvent, Competitor, KeywordRule
 
 TODAY = date(2026, 11, 23)

@@ -13,8 +13,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import AuditEntry
-from csm import risk_actions
 from csm.nightly import run_one_day
+from csm.workflow import risk_actions
 from feedback.churn import (
     backfill_churn_events,
     complete_churn,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from accounts.demo import seed_demo
 from accounts.models import Account
-from csm.models import Touch
-from csm.touches import with_next_touch_due
+from csm.demo.accounts import seed_demo
+from csm.workflow.models import Touch
+from csm.workflow.touches import with_next_touch_due
 
 TODAY = date(2026, 3, 15)
 
@@ -26,7 +26,7 @@ def test_most_a_and_b_customers_are_on_cadence_and_c_gets_automated_tips(db):
     # Deterministic for the seed.
     first = sorted(Touch.objects.values_list("account__external_id", "happened_at", "kind"))
     Touch.objects.all().delete()
-    from csm.demo import seed_touches
+    from csm.demo.workflow import seed_touches
 
     seed_touches(seed=3, today=TODAY)
     assert sorted(Touch.objects.values_list("account__external_id", "happened_at", "kind")) == first

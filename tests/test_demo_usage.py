@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.demo import PlannedAccount, plan_demo_book, seed_demo
 from accounts.models import Subscription
+from csm.demo.accounts import PlannedAccount, plan_demo_book, seed_demo
+from csm.demo.usage import FEATURES, MAX_USERS, PlannedEvent, plan_usage
 from health import scoring
-from health.demo import FEATURES, MAX_USERS, PlannedEvent, plan_usage
 from health.models import UsageEvent
 
 TODAY = date(2026, 3, 15)
@@ -200,7 +200,7 @@ def test_the_book_shows_all_three_health_bands():
                 else None
             ),
             "billing": None,
-            "sentiment": None,  # the usage demo alone: survey answers come from feedback.demo
+            "sentiment": None,  # the usage demo alone: survey answers come from csm.demo.surveys
         }
         score = scoring.combine(
             (m.key, raw[m.key], m.weight, m.grid) for m in scoring.DEFAULT_MEASURES

@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from csm.models import OutboxEmail, RiskItem
-from csm.risk import refresh_risk_items
-from csm.timeline import account_timeline
+from csm.lib.models import OutboxEmail
+from csm.workflow.models import RiskItem
+from csm.workflow.risk import refresh_risk_items
+from csm.workflow.timeline import account_timeline
 from feedback.models import Response
 from feedback.services import record_response, send_invitation
 from health.models import HealthScore

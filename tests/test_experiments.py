@@ -12,14 +12,14 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from accounts.models import MrrMovement
-from csm.experiments import (
+from csm.kpis.experiments import (
     assign_experiment,
     experiment_results,
     result_sentence,
     two_proportion_test,
 )
-from csm.models import Experiment, ExperimentAssignment, Touch
+from csm.kpis.models import MrrMovement
+from csm.workflow.models import Experiment, ExperimentAssignment, Touch
 from feedback.models import ChurnEvent
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 

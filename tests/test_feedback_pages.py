@@ -13,7 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from csm.models import Touch
+from csm.workflow.models import Touch
 from feedback.models import (
     Competitor,
     Invitation,

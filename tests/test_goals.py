@@ -9,9 +9,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts.models import KpiSnapshot, MrrMovement
-from csm.goals import goal_progress, goals_for_overview, metric_value, pool_snapshots
-from csm.models import Goal
+from csm.kpis.goals import goal_progress, goals_for_overview, metric_value, pool_snapshots
+from csm.kpis.models import Goal, KpiSnapshot, MrrMovement
 from feedback.models import Response, Survey
 from tests.factories import AccountFactory
 

@@ -118,7 +118,7 @@ def test_the_nightly_run_rolls_up_and_scores_every_customer(busy):
     counts = NightlyRun.objects.get(day=D).band_counts
     assert sum(counts["all"].values()) == 2 and counts["all"]["red"] >= 1
     # and each book's cadence kept (the CSM scoreboard), from the same function as the page's
-    from csm.touches import cadence_counts
+    from csm.workflow.touches import cadence_counts
 
     assert NightlyRun.objects.get(day=D).cadence_counts == cadence_counts(D)
 

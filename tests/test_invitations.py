@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from csm.models import OutboxEmail
+from csm.lib.models import OutboxEmail
 from feedback.models import Invitation
 from feedback.services import (
     SendError,

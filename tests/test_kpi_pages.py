@@ -13,9 +13,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.kpi_services import COHORT_MONTHS, cohort_table, cohorts, refresh_kpis
-from accounts.models import CohortSnapshot
 from accounts.mrr import Month
+from csm.kpis.models import CohortSnapshot
+from csm.kpis.snapshots import COHORT_MONTHS, cohort_table, cohorts, refresh_kpis
 from tests.factories import AccountFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +157,7 @@ def test_the_overview_query_count_does_not_grow_with_rows(
     maggie_client, alice, books, django_assert_num_queries
 ):
     # session + user, the CSMs for the picker, the snapshots, then the goals block
-    # (csm.goals.goals_for_overview: its goals query; no goals → nothing else).
+    # (csm.kpis.goals.goals_for_overview: its goals query; no goals → nothing else).
     with django_assert_num_queries(5):
         overview(maggie_client)
     build_book(alice, accounts=20, amount="50", churned=5)

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.kpi_services import cohorts, kpis_for_month, refresh_kpis
-from accounts.kpis import classify_mrr_movements, cohort_table, month_totals, monthly_kpis
-from accounts.models import KpiSnapshot, MrrMovement, Subscription
+from accounts.models import Subscription
 from accounts.mrr import Month, month_end_series
+from csm.kpis.metrics import classify_mrr_movements, cohort_table, month_totals, monthly_kpis
+from csm.kpis.models import KpiSnapshot, MrrMovement
+from csm.kpis.snapshots import cohorts, kpis_for_month, refresh_kpis
 from feedback.models import Response, Survey
 from tests.factories import AccountFactory, SubscriptionFactory
 

@@ -1,4 +1,4 @@
-"""MRR movements, monthly KPIs and cohorts (DESIGN §4), on the pure functions of accounts.kpis."""
+"""MRR movements, monthly KPIs and cohorts (DESIGN §4), on the pure functions of csm.kpis.metrics."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from accounts.kpis import (
+from accounts.mrr import Month, SubscriptionTerms, month_end_series, subscription_mrr
+from csm.kpis.metrics import (
     KPI_KEYS,
     MonthMovement,
     MonthTotals,
@@ -16,7 +17,6 @@ from accounts.kpis import (
     monthly_kpis,
     totals_by_scope,
 )
-from accounts.mrr import Month, SubscriptionTerms, month_end_series, subscription_mrr
 
 D = Decimal
 

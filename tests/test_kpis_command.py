@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.kpis import KPI_KEYS
+from csm.kpis.metrics import KPI_KEYS
 from tests.factories import AccountFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

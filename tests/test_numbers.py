@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from accounts.mrr import money_text, percent_text
+from csm.lib.numbers import money_text, percent_text
 
 
 @pytest.mark.parametrize(

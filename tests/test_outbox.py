@@ -13,9 +13,11 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry
 from csm.celery import app
-from csm.models import OutboxEmail, Touch, TouchKind, UsageTip
-from csm.outbox import drain_outbox, queue_email, queue_usage_tips, request_drain
-from csm.tasks import drain_outbox_task
+from csm.lib.models import OutboxEmail
+from csm.lib.outbox import drain_outbox, queue_email
+from csm.lib.tasks import drain_outbox_task, request_drain
+from csm.workflow.models import Touch, TouchKind, UsageTip
+from csm.workflow.tips import queue_usage_tips
 from health.models import UsageEvent
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
 
@@ -141,7 +143,7 @@ def test_a_redis_outage_only_delays_the_drain(db):
 
 def test_beat_drains_the_outbox_every_5_minutes():
     entry = app.conf.beat_schedule["drain-outbox"]
-    assert entry["task"] == "csm.tasks.drain_outbox_task"
+    assert entry["task"] == "csm.lib.tasks.drain_outbox_task"
     assert entry["schedule"] == crontab(minute="*/5")
     assert 0 < entry["options"]["expires"] <= 5 * 60
 

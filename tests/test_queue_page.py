@@ -11,7 +11,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from csm.models import RiskItem, SavePlay
+from csm.workflow.models import RiskItem, SavePlay
 from tests.factories import AccountFactory, HealthScoreFactory, RiskItemFactory
 
 TODAY = date(2026, 11, 23)

@@ -12,9 +12,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts.models import KpiSnapshot
-from csm.models import RiskItem, Touch
-from csm.report_views import band_points
+from csm.kpis.models import KpiSnapshot
+from csm.kpis.views.reports import band_points
+from csm.workflow.models import RiskItem, Touch
 from feedback.models import ChurnEvent, Competitor
 from health.models import HealthScore, NightlyRun
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
@@ -422,7 +422,7 @@ def test_the_scoreboard_has_a_row_per_csm(maggie_client, alice, bob):
 def test_the_scoreboard_reads_the_cadence_the_months_last_nightly_run_stored(
     maggie_client, alice, django_assert_num_queries
 ):
-    from csm.touches import cadence_counts
+    from csm.workflow.touches import cadence_counts
 
     book(alice, "A", "1000", n=3)  # never touched, due 2026-11-08: overdue on the 22nd
     counts = cadence_counts(date(2026, 11, 5))

@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import AuditEntry, Role
-from csm import risk_actions
-from csm.models import Resolution, RiskItem, SavePlay
+from csm.workflow import risk_actions
+from csm.workflow.models import Resolution, RiskItem, SavePlay
 from tests.factories import AccountFactory, RiskItemFactory, UserFactory
 
 TODAY = date(2026, 11, 23)
@@ -260,7 +260,7 @@ def test_steps_are_one_per_line_without_blanks():
 
 
 def test_the_csm_an_item_was_reassigned_to_may_act_on_it(bob, alice):
-    from csm.risk_actions import can_act
+    from csm.workflow.risk_actions import can_act
     from tests.factories import AccountFactory, RiskItemFactory
 
     item = RiskItemFactory(account=AccountFactory(owner=alice), assignee=bob)

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from csm.models import Blueprint, Milestone, RiskItem, Touch
-from csm.risk import refresh_risk_items, risk_weight
+from csm.workflow.models import Blueprint, Milestone, RiskItem, Touch
+from csm.workflow.risk import refresh_risk_items, risk_weight
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
 D = date(2026, 11, 20)

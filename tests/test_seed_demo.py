@@ -12,15 +12,15 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 
-from accounts.demo import (
+from accounts.models import Account, Contact, Role, Subscription, User
+from csm.demo.accounts import (
     DEMO_CSM_EMAIL,
     DEMO_CSMS,
     DEMO_MANAGER_EMAIL,
     DEMO_PASSWORD,
     seed_demo,
 )
-from accounts.models import Account, Contact, Role, Subscription, User
-from csm.models import Touch
+from csm.workflow.models import Touch
 from health.models import HealthScore, UsageEvent
 
 TODAY = date(2026, 3, 15)

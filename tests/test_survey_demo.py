@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from django.db.models import Q
 
-from accounts.demo import seed_demo
-from feedback.demo import seed_survey_history
+from csm.demo.accounts import seed_demo
+from csm.demo.surveys import seed_survey_history
 from feedback.models import Invitation, Response
 from feedback.scores import nps
 from feedback.services import queue_scheduled_surveys

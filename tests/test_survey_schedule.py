@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from csm.models import OutboxEmail
+from csm.lib.models import OutboxEmail
 from csm.nightly import run_one_day
 from feedback.models import Invitation, Survey
 from feedback.services import queue_scheduled_surveys, send_invitation

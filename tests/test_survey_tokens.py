@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from csm.models import OutboxEmail
+from csm.lib.models import OutboxEmail
 from feedback.models import Response
 from feedback.services import InvitationClosed, record_response, revoke_invitation
 from feedback.tokens import read_token

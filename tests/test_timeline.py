@@ -10,8 +10,8 @@ import time_machine
 from django.urls import reverse
 
 from accounts.audit import record_changes
-from csm.models import RiskItem, Touch
-from csm.timeline import account_timeline
+from csm.workflow.models import RiskItem, Touch
+from csm.workflow.timeline import account_timeline
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
 TODAY = date(2026, 11, 23)

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from csm.models import Blueprint, Milestone, RiskItem
+from csm.workflow.models import Blueprint, Milestone, RiskItem
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
 TODAY = date(2026, 11, 23)
@@ -128,7 +128,7 @@ def test_the_managers_query_count_does_not_grow_with_rows(
 
 
 def test_a_touch_is_logged_inline_from_today(alice_client, alice):
-    from csm.models import Touch
+    from csm.workflow.models import Touch
 
     account = customer(alice, "Due Co", tier="A")
     body = alice_client.get(reverse("home")).content.decode()
@@ -146,7 +146,7 @@ def test_a_touch_is_logged_inline_from_today(alice_client, alice):
 
 
 def test_a_renewal_is_counted_in_whole_days():
-    from csm.templatetags.touch_tags import days_away
+    from csm.workflow.templatetags.touch_tags import days_away
 
     assert days_away(TODAY + timedelta(days=10)) == "in 10 days"
     assert days_away(TODAY + timedelta(days=1)) == "in 1 day"

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.template import Context, Template
 from django.urls import reverse
 
-from csm.models import Touch
-from csm.touches import log_touch
+from csm.workflow.models import Touch
+from csm.workflow.touches import log_touch
 from tests.factories import AccountFactory
 
 HTMX = {"HX-Request": "true"}

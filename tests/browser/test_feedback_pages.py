@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.mrr import Month
+from csm.demo.churns import ensure_demo_competitors
 from feedback.churn import record_churn_events
-from feedback.churn_demo import ensure_demo_competitors
 from feedback.models import ChurnEvent, Invitation, Response, Survey
 from feedback.tagging import ensure_default_keyword_rules, retag_all_responses
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory, UserFactory

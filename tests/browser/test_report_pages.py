@@ -10,11 +10,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.demo import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD, seed_demo
 from accounts.models import Account, User
-from csm.experiments import assign_experiment
-from csm.models import Experiment, ExperimentAssignment, Goal, RiskItem
+from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD, seed_demo
+from csm.kpis.experiments import assign_experiment
+from csm.kpis.models import Goal
 from csm.nightly import run_nightly, run_one_day
+from csm.workflow.models import Experiment, ExperimentAssignment, RiskItem
 from feedback.churn import backfill_churn_events
 from feedback.models import ChurnCategory, ChurnEvent, ChurnType, Competitor
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from csm.models import RiskItem
+from csm.workflow.models import RiskItem
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,0 +1,26 @@
+"""Small request helpers every page uses: the htmx partial a view renders, and a safe way back."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def partial_template(request: HttpRequest, name: str, partial: str) -> str:
+    """`name#partial` for an htmx request that swaps a region (not a boosted page load), else the
+    whole page: django-template-partials renders only that region."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted:
+        return f"{name}#{partial}"
+    return name
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """Where a form goes back to: its `next` (POST, then GET) when that is a page of this site,
+    else `default`. Never another host: an open redirect would let a link send a user anywhere."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default

@@ -1,0 +1,403 @@
+"""Success blueprints (DESIGN §2): every account gets its segment's plan at the contract start,
+both sides' milestones due `offset_days` after it; the CSM (or a manager) marks them done or
+skipped, reopens or reschedules them, and shares a read-only view with the customer.
+
+Writes go through the functions here, each audited with record_changes; `blueprint_for` and
+`shared_blueprint` are the reads the account page and the public page use.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TypeVar
+
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from accounts.audit import record_changes
+from accounts.models import Account, Contact, User
+from csm.lib.bulk import update_rows
+from csm.workflow.models import (
+    Blueprint,
+    BlueprintTemplate,
+    Milestone,
+    MilestoneStatus,
+    Side,
+    new_share_token,
+)
+
+# Accounts per round of create_blueprints: keeps every `IN (...)` under SQLite's parameter limit.
+CHUNK = 1000
+# "Upcoming" on the account page: open and due within this many days.
+UPCOMING_DAYS = 14
+TOKEN_SALT = "blueprint"
+
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- Creating blueprints --------------------------------------------------------------------------
+
+
+def create_blueprints(account_ids: Iterable[int] | None = None) -> int:
+    """Give every account without a blueprint (only those of `account_ids` when given) its
+    segment's template: started on the contract start, each milestone due `offset_days` later,
+    ours owned by the account's owner, the customer's by its primary contact. Returns how many
+    blueprints it made; running it again makes none.
+
+    Set-based: per round of up to CHUNK accounts, one query each for the accounts, their primary
+    contacts, the blueprint insert, reading the new blueprints back, and the milestone insert.
+    A blueprint another run inserted first is skipped (ignore_conflicts on the one-per-account
+    key; only blueprints carrying our own share_key get milestones from this run).
+    """
+    templates = {
+        template.segment: template
+        for template in BlueprintTemplate.objects.prefetch_related("milestones")
+    }
+    if not templates:
+        return 0
+    without = Account.objects.filter(blueprint__isnull=True, segment__in=list(templates))
+    if account_ids is None:
+        ids = list(without.order_by("pk").values_list("pk", flat=True))
+    else:
+        ids = []
+        wanted = sorted(set(account_ids))
+        for chunk in _chunks(wanted):
+            ids.extend(without.filter(pk__in=chunk).values_list("pk", flat=True))
+    created = 0
+    for chunk in _chunks(ids):
+        created += _create_for(list(chunk), templates)
+    return created
+
+
+@transaction.atomic
+def _create_for(account_ids: list[int], templates: dict[str, BlueprintTemplate]) -> int:
+    accounts = list(
+        Account.objects.filter(pk__in=account_ids).values_list(
+            "pk", "segment", "contract_start", "owner_id"
+        )
+    )
+    primary = dict(
+        Contact.objects.filter(account_id__in=account_ids, is_primary=True).values_list(
+            "account_id", "pk"
+        )
+    )
+    planned = {
+        pk: Blueprint(
+            account_id=pk,
+            template=templates[segment],
+            started_on=start,
+            share_key=new_share_token(),
+        )
+        for pk, segment, start, _ in accounts
+    }
+    Blueprint.objects.bulk_create(planned.values(), ignore_conflicts=True)
+    # Read back by the natural key: ignore_conflicts returns no ids.
+    ours = {
+        account_id: pk
+        for account_id, pk, key in Blueprint.objects.filter(
+            account_id__in=list(planned)
+        ).values_list("account_id", "pk", "share_key")
+        if key == planned[account_id].share_key
+    }
+    milestones = [
+        Milestone(
+            blueprint_id=ours[pk],
+            side=step.side,
+            title=step.title,
+            description=step.description,
+            due_on=start + timedelta(days=step.offset_days),
+            owner_id=owner_id if step.side == Side.OURS else None,
+            contact_id=primary.get(pk) if step.side == Side.CUSTOMER else None,
+        )
+        for pk, segment, start, owner_id in accounts
+        if pk in ours
+        for step in templates[segment].milestones.all()
+    ]
+    Milestone.objects.bulk_create(milestones, batch_size=CHUNK)
+    return len(ours)
+
+
+# --- Reading --------------------------------------------------------------------------------------
+
+
+@dataclass
+class MilestoneRow:
+    milestone: Milestone
+    overdue: bool
+    upcoming: bool
+
+
+@dataclass
+class BlueprintView:
+    """An account's blueprint as the pages show it: both sides' milestones and the progress."""
+
+    blueprint: Blueprint
+    today: date
+    ours: list[MilestoneRow] = field(default_factory=list)
+    customer: list[MilestoneRow] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[MilestoneRow]:
+        return self.ours + self.customer
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def done(self) -> int:
+        return sum(row.milestone.status == MilestoneStatus.DONE for row in self.rows)
+
+    @property
+    def skipped(self) -> int:
+        return sum(row.milestone.status == MilestoneStatus.SKIPPED for row in self.rows)
+
+    @property
+    def overdue(self) -> int:
+        return sum(row.overdue for row in self.rows)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def token(self) -> str:
+        return share_token(self.blueprint)
+
+
+def _view(blueprint: Blueprint, today: date) -> BlueprintView:
+    view = BlueprintView(blueprint=blueprint, today=today)
+    soon = today + timedelta(days=UPCOMING_DAYS)
+    for milestone in blueprint.milestones.all():
+        is_open = milestone.status == MilestoneStatus.OPEN
+        row = MilestoneRow(
+            milestone=milestone,
+            overdue=is_open and milestone.due_on < today,
+            upcoming=is_open and today <= milestone.due_on <= soon,
+        )
+        (view.ours if milestone.side == Side.OURS else view.customer).append(row)
+    return view
+
+
+def _with_milestones() -> Prefetch[Milestone]:
+    return Prefetch("milestones", queryset=Milestone.objects.select_related("owner", "contact"))
+
+
+def blueprint_for(account: Account, *, today: date | None = None) -> BlueprintView | None:
+    """The account page's blueprint section: two queries (the blueprint, then its milestones with
+    their owners and contacts), one when the account has no blueprint."""
+    blueprint = (
+        Blueprint.objects.filter(account=account).prefetch_related(_with_milestones()).first()
+    )
+    if blueprint is None:
+        return None
+    blueprint.account = account  # the caller's instance: no query for it in templates
+    return _view(blueprint, today or timezone.localdate())
+
+
+# --- Sharing --------------------------------------------------------------------------------------
+
+
+def share_token(blueprint: Blueprint) -> str:
+    """The signed token of the customer's link: the blueprint id and its current share_key, so a
+    new share_key (rotate) revokes every older link."""
+    return signing.dumps([blueprint.pk, blueprint.share_key], salt=TOKEN_SALT)
+
+
+def shared_blueprint(token: str, *, today: date | None = None) -> BlueprintView | None:
+    """The blueprint a customer's link shows, or None when the token is tampered with, revoked
+    (share_key rotated) or sharing is off: the caller answers all of these the same way."""
+    try:
+        pk, key = signing.loads(token, salt=TOKEN_SALT)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    if not isinstance(pk, int) or not isinstance(key, str):
+        return None
+    blueprint = (
+        Blueprint.objects.filter(pk=pk, share_enabled=True)
+        .select_related("account")
+        .prefetch_related(_with_milestones())
+        .first()
+    )
+    if blueprint is None or not constant_time_compare(blueprint.share_key, key):
+        return None
+    return _view(blueprint, today or timezone.localdate())
+
+
+def _check_may_edit(actor: User, account: Account) -> None:
+    if not account.can_be_edited_by(actor):
+        raise PermissionDenied("not your account")
+
+
+def _masked(key: str) -> str:
+    # The audit trail is readable by every user; the key itself would be a working link.
+    return f"{key[:4]}…"
+
+
+def rotate_share_link(*, actor: User, blueprint: Blueprint) -> Blueprint:
+    """A new share_key: every link sent before stops working."""
+    account = blueprint.account
+    _check_may_edit(actor, account)
+    with transaction.atomic():
+        old = blueprint.share_key
+        blueprint.share_key = new_share_token()
+        blueprint.save(update_fields=["share_key"])
+        record_changes(
+            actor=actor,
+            obj=blueprint,
+            action="blueprint.rotate_link",
+            changes={"share_key": (_masked(old), _masked(blueprint.share_key))},
+            account=account,
+        )
+    return blueprint
+
+
+def set_sharing(*, actor: User, blueprint: Blueprint, enabled: bool) -> Blueprint:
+    account = blueprint.account
+    _check_may_edit(actor, account)
+    with transaction.atomic():
+        old = blueprint.share_enabled
+        blueprint.share_enabled = enabled
+        blueprint.save(update_fields=["share_enabled"])
+        record_changes(
+            actor=actor,
+            obj=blueprint,
+            action="blueprint.sharing",
+            changes={"share_enabled": (old, enabled)},
+            account=account,
+        )
+    return blueprint
+
+
+# --- Milestones -----------------------------------------------------------------------------------
+
+
+class MilestoneStateError(ValueError):
+    """The milestone is not in a state this action applies to (e.g. completing a done one)."""
+
+
+def _save_and_audit(
+    *,
+    actor: User,
+    milestone: Milestone,
+    action: str,
+    values: dict[str, object],
+    reason: str,
+) -> Milestone:
+    changes = {name: (getattr(milestone, name), new) for name, new in values.items()}
+    for name, new in values.items():
+        setattr(milestone, name, new)
+    with transaction.atomic():
+        milestone.save(update_fields=list(values))
+        record_changes(
+            actor=actor,
+            obj=milestone,
+            action=action,
+            changes=changes,
+            reason=reason,
+            account=milestone.blueprint.account,
+        )
+    return milestone
+
+
+def complete_milestone(
+    *, actor: User, milestone: Milestone, status: str, note: str, on: date
+) -> Milestone:
+    """Mark an open milestone done or skipped on `on`, with a completion note (the audit's why)."""
+    _check_may_edit(actor, milestone.blueprint.account)
+    if status not in (MilestoneStatus.DONE, MilestoneStatus.SKIPPED):
+        raise ValueError(f"cannot complete a milestone as {status!r}")
+    if milestone.status != MilestoneStatus.OPEN:
+        raise MilestoneStateError("the milestone is not open")
+    return _save_and_audit(
+        actor=actor,
+        milestone=milestone,
+        action="milestone.complete",
+        values={"status": status, "completed_on": on, "completion_note": note},
+        reason=note,
+    )
+
+
+def reopen(*, actor: User, milestone: Milestone, reason: str = "") -> Milestone:
+    """Back to open: the completion date and note go (the audit trail keeps them)."""
+    _check_may_edit(actor, milestone.blueprint.account)
+    if milestone.status == MilestoneStatus.OPEN:
+        raise MilestoneStateError("the milestone is already open")
+    return _save_and_audit(
+        actor=actor,
+        milestone=milestone,
+        action="milestone.reopen",
+        values={"status": MilestoneStatus.OPEN, "completed_on": None, "completion_note": ""},
+        reason=reason,
+    )
+
+
+def reschedule(*, actor: User, milestone: Milestone, due_on: date, reason: str) -> Milestone:
+    _check_may_edit(actor, milestone.blueprint.account)
+    if not reason.strip():
+        raise ValueError("a reschedule needs a reason")
+    return _save_and_audit(
+        actor=actor,
+        milestone=milestone,
+        action="milestone.reschedule",
+        values={"due_on": due_on},
+        reason=reason,
+    )
+
+
+# --- Demo -----------------------------------------------------------------------------------------
+
+# Of the accounts still in their first months, the share that has let a milestone or two slip.
+DEMO_SLIPPING_SHARE = 0.15
+DEMO_SLIP_WINDOW_DAYS = 75  # only recent milestones are left open: old ones would be unbelievable
+DEMO_ON_TIME_SHARE = 0.85  # of completed milestones; the rest are done a few days late
+DEMO_SKIPPED_SHARE = 0.03
+
+
+def simulate_demo_progress(*, seed: int, today: date) -> int:
+    """The demo book's history of the blueprints: milestones due before `today` are done (85% on
+    time, the rest a few days late, a few skipped), except at ~15% of the recently signed accounts,
+    which leave their latest one or two open and overdue (the Today page and the risk queue
+    show them). Drawn from `random.Random(seed)` in natural-key order, so the same seed and day
+    give the same result on any database. Returns how many milestones it closed."""
+    rng = random.Random(f"blueprints-{seed}")
+    rows = list(
+        Milestone.objects.filter(status=MilestoneStatus.OPEN, due_on__lt=today)
+        .order_by("blueprint__account__external_id", "due_on", "side", "title")
+        .values_list("pk", "blueprint__account__external_id", "due_on", "side")
+    )
+    by_account: dict[str, list[tuple[int, date, str]]] = {}
+    for pk, external_id, due_on, side in rows:
+        by_account.setdefault(external_id, []).append((pk, due_on, side))
+
+    closed: list[Milestone] = []
+    for steps in by_account.values():
+        left_open = 0
+        recent = steps[-1][1] >= today - timedelta(days=DEMO_SLIP_WINDOW_DAYS)
+        if recent and rng.random() < DEMO_SLIPPING_SHARE:
+            left_open = rng.choice((1, 1, 2))
+        for pk, due_on, side in steps[: len(steps) - left_open]:
+            if side == Side.CUSTOMER and rng.random() < DEMO_SKIPPED_SHARE:
+                status, note, late = MilestoneStatus.SKIPPED, "Not needed: agreed on a call.", 0
+            elif rng.random() < DEMO_ON_TIME_SHARE:
+                status, note, late = MilestoneStatus.DONE, "", -rng.randint(0, 3)
+            else:
+                status, note, late = MilestoneStatus.DONE, "", rng.randint(1, 6)
+            completed_on = min(due_on + timedelta(days=late), today - timedelta(days=1))
+            closed.append(
+                Milestone(pk=pk, status=status, completed_on=completed_on, completion_note=note)
+            )
+    update_rows(Milestone, [(m, ["status", "completed_on", "completion_note"]) for m in closed])
+    return len(closed)

@@ -1,0 +1,263 @@
+"""What people do with the at-risk queue (DESIGN §4): snooze, reassign, resolve, tick the save
+play's checklist, and the managers' save plays themselves.
+
+Every action checks permission (managers act on every item; a CSM on items of accounts in their
+own book, `Account.can_be_edited_by`, and on items a manager assigned to them), validates its
+input with a ValidationError naming the field (nothing is written then), locks the item's row
+while it changes, and is audited through `accounts.audit.record_changes` on the account's trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import record_changes
+from accounts.models import Role, User
+from csm.workflow.models import Resolution, RiskItem, RiskReason, SavePlay
+
+SNOOZE_MAX_DAYS = 90
+NOTE_MAX_CHARS = 2000
+SAVE_PLAY_MAX_STEPS = 20
+SAVE_PLAY_STEP_MAX_CHARS = 300
+
+
+# --- Checklists -----------------------------------------------------------------------------------
+
+
+def checklist_for(reason_keys: list[str]) -> list[dict[str, Any]]:
+    """A new item's checklist: the save play steps of its reasons, in reason order, each step
+    once (two reasons may share a step). One query; the nightly calls this when it opens an item."""
+    plays = dict(SavePlay.objects.filter(reason__in=reason_keys).values_list("reason", "steps"))
+    seen: set[str] = set()
+    checklist: list[dict[str, Any]] = []
+    for key in reason_keys:
+        for step in plays.get(key) or []:
+            text = str(step).strip()
+            if text and text not in seen:
+                seen.add(text)
+                checklist.append({"text": text, "done": False})
+    return checklist
+
+
+# --- Permission and locking -----------------------------------------------------------------------
+
+
+def can_act(user: User, item: RiskItem) -> bool:
+    """Managers, the account's owner, and the CSM a manager assigned the item to."""
+    return item.account.can_be_edited_by(user) or (
+        item.assignee_id is not None and item.assignee_id == user.pk
+    )
+
+
+def _check_can_act(actor: User, item: RiskItem) -> None:
+    if not can_act(actor, item):
+        raise PermissionDenied("not your account")
+
+
+def _locked_open(item: RiskItem) -> RiskItem:
+    """The item's row, locked until the transaction ends, so two people acting at once do not
+    overwrite each other (the checklist is read-modify-write). A resolved item takes no action."""
+    locked = RiskItem.objects.select_for_update().get(pk=item.pk)
+    if locked.resolved_at is not None:
+        raise ValidationError(_("This item is already resolved."))
+    return locked
+
+
+def _refresh(item: RiskItem, locked: RiskItem, *fields: str) -> None:
+    """Copy what changed back onto the caller's instance (which keeps its select_related)."""
+    for name in fields:
+        setattr(item, name, getattr(locked, name))
+
+
+def _clean_note(note: str, *, required: bool) -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise ValidationError({"note": _("Say why (a note is required).")})
+    if len(note) > NOTE_MAX_CHARS:
+        raise ValidationError(
+            {"note": _("Keep the note under %(n)s characters.") % {"n": NOTE_MAX_CHARS}}
+        )
+    return note
+
+
+# --- Actions --------------------------------------------------------------------------------------
+
+
+def snooze(*, actor: User, item: RiskItem, until: date, note: str = "") -> RiskItem:
+    """Hide the item from the queue through `until` (after today, at most 90 days ahead)."""
+    _check_can_act(actor, item)
+    today = timezone.localdate()
+    if until is None or until <= today:
+        raise ValidationError({"until": _("Snooze until a day after today.")})
+    if until > today + timedelta(days=SNOOZE_MAX_DAYS):
+        raise ValidationError(
+            {"until": _("Snooze for at most %(n)s days.") % {"n": SNOOZE_MAX_DAYS}}
+        )
+    note = _clean_note(note, required=False)
+    with transaction.atomic():
+        locked = _locked_open(item)
+        old = locked.snoozed_until
+        locked.snoozed_until = until
+        locked.save(update_fields=["snoozed_until"])
+        record_changes(
+            actor=actor,
+            obj=locked,
+            action="risk_item.snooze",
+            changes={"snoozed_until": (old, until)},
+            reason=note,
+            account=item.account,
+        )
+    _refresh(item, locked, "snoozed_until")
+    return item
+
+
+def reassign(*, actor: User, item: RiskItem, assignee: User | None) -> RiskItem:
+    """Give the item to another person (managers only); they must be an active CSM or manager."""
+    if not actor.is_manager:
+        raise PermissionDenied("managers only")
+    if assignee is None or not assignee.is_active or assignee.role not in (Role.CSM, Role.MANAGER):
+        raise ValidationError({"assignee": _("Choose an active CSM or manager.")})
+    with transaction.atomic():
+        locked = _locked_open(item)
+        old = locked.assignee
+        locked.assignee = assignee
+        locked.save(update_fields=["assignee"])
+        record_changes(
+            actor=actor,
+            obj=locked,
+            action="risk_item.reassign",
+            changes={"assignee": (old, assignee)},
+            account=item.account,
+        )
+    _refresh(item, locked, "assignee")
+    return item
+
+
+def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: str) -> RiskItem:
+    """Close the item as saved, churned or not a risk, with a note saying why. It leaves the
+    queue; the nightly may open a new item for the account on a later day."""
+    _check_can_act(actor, item)
+    if resolution not in Resolution.values:
+        raise ValidationError({"resolution": _("Choose saved, churned or not a risk.")})
+    note = _clean_note(note, required=True)
+    with transaction.atomic():
+        locked = _locked_open(item)
+        locked.resolution = resolution
+        locked.resolution_note = note
+        locked.resolved_at = timezone.now()
+        locked.resolved_by = actor
+        locked.save(update_fields=["resolution", "resolution_note", "resolved_at", "resolved_by"])
+        record_changes(
+            actor=actor,
+            obj=locked,
+            action="risk_item.resolve",
+            changes={"resolution": ("", resolution)},
+            reason=note,
+            account=item.account,
+        )
+        if resolution == Resolution.CHURNED:
+            # The account's churn record: its open one if the nightly or a CSM made it already.
+            from feedback.churn import churn_for_risk_resolution
+
+            churn_for_risk_resolution(account=item.account, by=actor, note=note)
+    _refresh(item, locked, "resolution", "resolution_note", "resolved_at", "resolved_by")
+    return item
+
+
+def toggle_step(*, actor: User, item: RiskItem, index: int, done: bool) -> RiskItem:
+    """Tick (or untick) step `index` of the item's checklist."""
+    _check_can_act(actor, item)
+    with transaction.atomic():
+        locked = _locked_open(item)
+        checklist = [dict(step) for step in locked.checklist]
+        if not isinstance(index, int) or not 0 <= index < len(checklist):
+            raise ValidationError({"index": _("No such checklist step.")})
+        old = bool(checklist[index].get("done"))
+        checklist[index]["done"] = bool(done)
+        if old != bool(done):
+            locked.checklist = checklist
+            locked.save(update_fields=["checklist"])
+            record_changes(
+                actor=actor,
+                obj=locked,
+                action="risk_item.checklist",
+                changes={f"checklist[{index}]": (_step_state(old), _step_state(bool(done)))},
+                reason=checklist[index].get("text", ""),
+                account=item.account,
+            )
+    _refresh(item, locked, "checklist")
+    return item
+
+
+def _step_state(done: bool) -> str:
+    return "done" if done else "to do"
+
+
+# --- Save plays -----------------------------------------------------------------------------------
+
+
+def parse_steps(text: str) -> list[str]:
+    """One step per line; blank lines dropped. Raises ValidationError (for the reason's field)."""
+    steps = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if len(steps) > SAVE_PLAY_MAX_STEPS:
+        raise ValidationError(_("At most %(n)s steps per save play.") % {"n": SAVE_PLAY_MAX_STEPS})
+    for number, step in enumerate(steps, start=1):
+        if len(step) > SAVE_PLAY_STEP_MAX_CHARS:
+            raise ValidationError(
+                _("Step %(i)s is longer than %(n)s characters.")
+                % {"i": number, "n": SAVE_PLAY_STEP_MAX_CHARS}
+            )
+    return steps
+
+
+def update_save_plays(*, actor: User, steps_by_reason: Mapping[str, list[str]]) -> int:
+    """Write the save plays (managers only), auditing each one that changed; returns how many
+    changed. Items already open keep their checklist; new items get the new steps."""
+    if not actor.is_manager:
+        raise PermissionDenied("managers only")
+    unknown = [key for key in steps_by_reason if key not in RiskReason.values]
+    if unknown:
+        raise ValidationError({key: _("Unknown risk reason.") for key in unknown})
+    changed = 0
+    with transaction.atomic():
+        plays = {play.reason: play for play in SavePlay.objects.select_for_update()}
+        for reason, steps in steps_by_reason.items():
+            play = plays.get(reason)
+            old = list(play.steps) if play is not None else []
+            if old == list(steps):
+                continue
+            if play is None:
+                play = SavePlay.objects.create(reason=reason, steps=list(steps))
+            else:
+                play.steps = list(steps)
+                play.save(update_fields=["steps"])
+            record_changes(
+                actor=actor,
+                obj=play,
+                action="save_play.update",
+                changes={"steps": ("\n".join(old), "\n".join(steps))},
+            )
+            changed += 1
+    return changed
+
+
+def close_churned_items(*, account_ids: list[int], day: date) -> int:
+    """The nightly found these accounts' MRR reached 0 on `day` (feedback.signals.accounts_churned):
+    their open items opened by then close as churned. Returns how many closed."""
+    return (
+        RiskItem.objects.open()
+        .filter(account_id__in=account_ids, opened_on__lte=day)
+        .update(
+            resolution=Resolution.CHURNED,
+            resolution_note=_("The account churned: its MRR reached 0 on %(day)s.")
+            % {"day": day.isoformat()},
+            resolved_at=datetime.combine(day, time(23, 59), tzinfo=timezone.get_current_timezone()),
+        )
+    )

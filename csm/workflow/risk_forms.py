@@ -1,0 +1,240 @@
+"""Forms of the at-risk queue: its filters, the inline actions on an item, the save plays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import F
+from django.forms.utils import flatatt
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tier, User
+from csm.workflow import risk_actions
+from csm.workflow.models import Resolution, RiskItem, RiskReason
+
+SORTS = {
+    "priority": (F("priority").desc(), "pk"),
+    "mrr": (F("mrr").desc(), F("priority").desc(), "pk"),
+    "opened": ("opened_on", F("priority").desc(), "pk"),
+    "-opened": (F("opened_on").desc(), F("priority").desc(), "pk"),
+}
+
+
+class QuickSelect(forms.Select):
+    """A flat <select> rendered in Python. Django renders every <option> through a template,
+    which made the 150-person "Assigned to" picker 40 ms of each queue page."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> str:
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) in chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        final_attrs = self.build_attrs(self.attrs, attrs) | {"name": name}
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, read from the query string. A bad value drops only that filter."""
+
+    who = forms.ChoiceField(label=_("Assigned to"), required=False, widget=QuickSelect)
+    tier = forms.ChoiceField(
+        label=_("Tier"), required=False, choices=[("", _("All tiers")), *Tier.choices]
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"), required=False, choices=[("", _("All reasons")), *RiskReason.choices]
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("priority", _("Priority, highest first")),
+            ("mrr", _("MRR, highest first")),
+            ("opened", _("Opened, oldest first")),
+            ("-opened", _("Opened, newest first")),
+        ],
+    )
+    snoozed = forms.BooleanField(label=_("Show snoozed"), required=False)
+
+    def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["who"].choices = [
+            ("mine", _("Me")),
+            ("all", _("Everybody")),
+            ("none", _("Nobody")),
+            *[(str(u.pk), str(u)) for u in people],
+        ]
+
+
+def _ids(item: RiskItem, action: str) -> str:
+    # Several items' forms share a page: field ids carry the item and the action.
+    return f"id_risk_{item.pk}_{action}_%s"
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(
+        label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=risk_actions.NOTE_MAX_CHARS)
+
+    def __init__(self, *args: Any, item: RiskItem, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", _ids(item, "snooze"))
+        kwargs.setdefault("initial", {"until": timezone.localdate() + timedelta(days=7)})
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+
+class ReassignForm(forms.Form):
+    """Whom to give the item to, typed or picked from the page's one `<datalist id="people">` of
+    CSMs and managers (a <select> per row would repeat every person on every row: 150 CSMs × 50
+    rows made the managers' queue 670 kB and seconds to render). Accepts an email, a user id or a
+    name that only one person has; risk_actions.reassign checks the person is active."""
+
+    assignee = forms.CharField(
+        label=_("Assign to"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"list": "people", "placeholder": _("email or name")}),
+    )
+
+    def __init__(self, *args: Any, item: RiskItem, people: list[User], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", _ids(item, "reassign"))
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.people = people
+
+    def clean_assignee(self) -> User:
+        value = self.cleaned_data["assignee"].strip()
+        for person in self.people:
+            if value.lower() == person.email.lower() or value == str(person.pk):
+                return person
+        # A name works too when exactly one person has it.
+        named = [p for p in self.people if p.name and p.name.casefold() == value.casefold()]
+        if len(named) == 1:
+            return named[0]
+        raise forms.ValidationError(
+            _("No active CSM or manager has the email or name %(value)s.") % {"value": value}
+        )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.ChoiceField(label=_("Resolve as"), choices=Resolution.choices)
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=risk_actions.NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why (a note is required).")},
+    )
+
+    def __init__(self, *args: Any, item: RiskItem, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", _ids(item, "resolve"))
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+
+class StepForm(forms.Form):
+    index = forms.IntegerField(min_value=0)
+    done = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, item: RiskItem, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", _ids(item, "step"))
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+
+FORMS: dict[str, type[forms.Form]] = {
+    "snooze": SnoozeForm,
+    "reassign": ReassignForm,
+    "resolve": ResolveForm,
+    "step": StepForm,
+}
+
+
+class SavePlaysForm(forms.Form):
+    """One textarea per risk reason, one step per line."""
+
+    def __init__(self, *args: Any, steps: dict[str, list[str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for reason in RiskReason:
+            self.fields[reason.value] = forms.CharField(
+                label=reason.label,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial="\n".join(steps.get(reason.value, [])),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for reason in RiskReason:
+            if reason.value in cleaned:
+                try:
+                    cleaned[reason.value] = risk_actions.parse_steps(cleaned[reason.value])
+                except forms.ValidationError as error:
+                    self.add_error(reason.value, error)
+        return cleaned
+
+
+# --- The queue row's actions ---------------------------------------------------------------------
+
+# The row's actions, in order; reassigning is the managers'.
+ACTIONS = {"snooze": _("Snooze"), "reassign": _("Reassign"), "resolve": _("Resolve")}
+
+
+@dataclass(frozen=True)
+class RiskAction:
+    name: str
+    label: str
+    url: str  # where the form posts; "" when there is no form yet
+    # The form to render now, or None: the row then loads it when the user opens the action.
+    form: Any
+
+
+def bound_form(form: Any, action: str, item: RiskItem) -> Any:
+    """`form` when it is this item's form for `action` (a view passed it back with errors)."""
+    if type(form) is FORMS[action] and form.item.pk == item.pk:
+        return form
+    return None
+
+
+def blank_form(action: str, item: RiskItem, people: list[Any]) -> Any:
+    if FORMS[action] is ReassignForm:
+        return ReassignForm(item=item, people=people)
+    return FORMS[action](item=item)
+
+
+def actions_for(
+    item: RiskItem,
+    *,
+    manager: bool,
+    inline: bool,
+    bound: Any = None,
+    people: list[Any] | None = None,
+    only: str = "",
+) -> list[RiskAction]:
+    """The actions a user may take on `item` (`only` one of them). A queue row renders a form
+    only when it came back with errors (`bound`): four forms on each of 25 rows were most of the
+    page's time, so the others load when opened. `inline` renders them all, as on the item's
+    own page and in the lazy load."""
+    actions = []
+    for name, label in ACTIONS.items():
+        if (name == "reassign" and not manager) or (only and name != only):
+            continue
+        form = bound_form(bound, name, item)
+        if form is None and inline:
+            form = blank_form(name, item, people or [])
+        # The form's URL only when the form is rendered (reverse() is not free on 25 rows).
+        url = reverse(f"queue:{name}", args=[item.pk]) if form is not None else ""
+        actions.append(RiskAction(name, str(label), url, form))
+    return actions

@@ -1,0 +1,39 @@
+"""`{% touch_form_for account as form %}`: the touch form a page passed for this account (with
+its errors), or a blank one, so "csm/_touch_form.html" can be included on any page; and
+`{{ day|days_away }}`, a date counted in whole days from today."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from accounts.models import Account
+from csm.workflow.forms import TouchForm
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def touch_form_for(context: template.Context, account: Account) -> TouchForm:
+    form: Any = context.get("touch_form")
+    if isinstance(form, TouchForm) and form.account.pk == account.pk:
+        return form
+    return TouchForm(account=account)
+
+
+@register.filter
+def days_away(day: date | None) -> str:
+    """Say "in 9 days", "today" or "3 days ago" of a date, in whole days from today (Django's
+    timeuntil counts from this moment and says "2 days, 9 hours" of a renewal date)."""
+    if day is None:
+        return ""
+    days = (day - timezone.localdate()).days
+    if days == 0:
+        return gettext("today")
+    if days > 0:
+        return ngettext("in %(n)s day", "in %(n)s days", days) % {"n": days}
+    return ngettext("%(n)s day ago", "%(n)s days ago", -days) % {"n": -days}

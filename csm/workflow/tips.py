@@ -1,0 +1,137 @@
+"""Usage tips (docs/definitions.md, tiers): the automated service for tier C accounts. The
+nightly run queues a tips email for each account due one; when the outbox sends it, the email
+is logged as an automated touch, from which the tier C cadence counts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, Contact, Subscription, Tier, active_on
+from csm.lib.models import OutboxEmail
+from csm.workflow.models import Touch, TouchKind, UsageTip
+from health.models import UsageEvent
+
+USAGE_TIPS = "usage_tips"
+TIPS_PER_EMAIL = 3
+# A feature used in this many days up to the tips day counts as used (no tip for it).
+FEATURE_WINDOW_DAYS = 30
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def queue_usage_tips(*, day: date) -> int:
+    """Queue a usage-tips email for each tier C customer due one on `day`; return how many.
+
+    1. Candidates: tier C accounts with a subscription active on `day` and a primary contact
+       with an email, whose last tips email (queued or sent) is TIPS_EVERY_DAYS or more days
+       old (as of `day`, or today when later). An email queued by an earlier run counts, so
+       re-running a day queues nothing twice.
+    2. The features each candidate used in the FEATURE_WINDOW_DAYS up to `day` (one query).
+    3. Up to TIPS_PER_EMAIL enabled tips for features it did not use, addressed to the contact
+       by name; an account that uses every feature gets no email.
+    """
+    # Age as of the run: the nightly queues yesterday's tips today, and the email (then its
+    # automated touch) is dated today, so counting from `day` would space them a day too far.
+    as_of = max(day, timezone.localdate())
+    recent = _start_of(as_of - timedelta(days=settings.TIPS_EVERY_DAYS - 1))
+    primary = Contact.objects.filter(account=OuterRef("pk"), is_primary=True)
+    candidates = (
+        Account.objects.filter(tier=Tier.C)
+        .filter(Exists(Subscription.objects.filter(active_on(day), account=OuterRef("pk"))))
+        .exclude(
+            Exists(
+                Touch.objects.filter(
+                    account=OuterRef("pk"), kind=TouchKind.AUTOMATED, happened_at__gte=recent
+                )
+            )
+        )
+        .exclude(
+            Exists(
+                OutboxEmail.objects.filter(
+                    account=OuterRef("pk"), kind=USAGE_TIPS, created_at__gte=recent
+                )
+            )
+        )
+        .annotate(
+            contact_name=Subquery(primary.values("name")[:1]),
+            contact_email=Subquery(primary.values("email")[:1]),
+        )
+        .filter(~Q(contact_email=""), contact_email__isnull=False)
+    )
+    # list(): each is read once below; tips in the order managers see them.
+    tips = list(UsageTip.objects.filter(enabled=True).order_by("feature"))
+    if not tips:
+        return 0
+    rows = list(
+        candidates.order_by("pk").values_list("pk", "name", "contact_name", "contact_email")
+    )
+    if not rows:
+        return 0
+    used: dict[int, set[str]] = {}
+    for account_id, event in (
+        UsageEvent.objects.filter(
+            account_id__in=candidates.values("pk"),
+            day__gt=day - timedelta(days=FEATURE_WINDOW_DAYS),
+            day__lte=day,
+            event__in=[tip.feature for tip in tips],
+        )
+        .values_list("account_id", "event")
+        .distinct()
+    ):
+        used.setdefault(account_id, set()).add(event)
+
+    emails = []
+    for account_id, account_name, contact_name, contact_email in rows:
+        unused = [tip for tip in tips if tip.feature not in used.get(account_id, set())]
+        chosen = unused[:TIPS_PER_EMAIL]
+        if not chosen:
+            continue
+        emails.append(
+            OutboxEmail(
+                kind=USAGE_TIPS,
+                account_id=account_id,
+                to=contact_email,
+                subject=_usage_tips_subject(account_name, len(chosen)),
+                body=_usage_tips_body(contact_name, account_name, chosen),
+            )
+        )
+    OutboxEmail.objects.bulk_create(emails, batch_size=500)
+    return len(emails)
+
+
+def _usage_tips_subject(account_name: str, count: int) -> str:
+    return _("%(n)s tips for %(account)s") % {"n": count, "account": account_name}
+
+
+def _usage_tips_body(contact_name: str, account_name: str, tips: list[UsageTip]) -> str:
+    lines = [
+        _("Hello %(name)s,") % {"name": contact_name},
+        "",
+        _("Here are a few things %(account)s has not tried lately:") % {"account": account_name},
+        "",
+    ]
+    for number, tip in enumerate(tips, start=1):
+        lines += [f"{number}. {tip.title}", f"   {tip.body}", ""]
+    lines.append(_("Reply to this email if you would like a hand with any of them."))
+    return "\n".join(lines)
+
+
+def log_tips_touch(email: OutboxEmail) -> None:
+    """A usage-tips email went out: log it as the account's automated touch, from which the tier
+    C cadence counts (csm.workflow.touches.with_next_touch_due). Other emails log nothing."""
+    if email.kind != USAGE_TIPS or email.account_id is None:
+        return
+    Touch.objects.create(
+        account_id=email.account_id,
+        kind=TouchKind.AUTOMATED,
+        happened_at=email.sent_at,
+        summary=_("Usage tips emailed to %(to)s: %(subject)s")
+        % {"to": email.to, "subject": email.subject},
+    )

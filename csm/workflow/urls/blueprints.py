@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from csm.workflow.views import blueprint_templates as blueprint_template_views
+from csm.workflow.views import blueprints as blueprint_views
+
+app_name = "blueprints"
+urlpatterns = [
+    path(
+        "milestones/<int:pk>/complete/",
+        blueprint_views.milestone_action,
+        {"action": "complete"},
+        name="complete",
+    ),
+    path(
+        "milestones/<int:pk>/reopen/",
+        blueprint_views.milestone_action,
+        {"action": "reopen"},
+        name="reopen",
+    ),
+    path(
+        "milestones/<int:pk>/reschedule/",
+        blueprint_views.milestone_action,
+        {"action": "reschedule"},
+        name="reschedule",
+    ),
+    path("accounts/<str:external_id>/blueprint/sharing/", blueprint_views.sharing, name="sharing"),
+    # Managers' configuration: the templates new accounts' blueprints are made from.
+    path("settings/blueprints/", blueprint_template_views.template_list, name="templates"),
+    path(
+        "settings/blueprints/<str:segment>/",
+        blueprint_template_views.template_edit,
+        name="template_edit",
+    ),
+    # The customer's read-only view: no login, a signed token (DESIGN §5).
+    path("b/<str:token>/", blueprint_views.public, name="public"),
+]

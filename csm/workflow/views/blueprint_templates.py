@@ -1,0 +1,112 @@
+"""Managers edit the blueprint templates: the milestones a new account of each segment starts
+with. Existing blueprints keep their milestones; a change applies to blueprints made after it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.access import AuthenticatedHttpRequest, manager_required
+from accounts.audit import record_changes
+from csm.workflow.models import BlueprintTemplate, MilestoneTemplate
+
+# The longest offset a milestone may have: a blueprint covers the first year.
+MAX_OFFSET_DAYS = 365
+AUDITED = ("side", "title", "description", "offset_days")
+
+
+class MilestoneTemplateForm(forms.ModelForm):
+    offset_days = forms.IntegerField(
+        label=gettext_lazy("Due (days after the contract start)"),
+        min_value=0,
+        max_value=MAX_OFFSET_DAYS,
+    )
+
+    class Meta:
+        model = MilestoneTemplate
+        fields = ["side", "title", "description", "offset_days"]
+        labels = {
+            "side": gettext_lazy("Whose commitment"),
+            "title": gettext_lazy("Milestone"),
+            "description": gettext_lazy("Details"),
+        }
+        widgets = {"description": forms.TextInput()}
+
+
+MilestoneFormSet = forms.inlineformset_factory(
+    BlueprintTemplate, MilestoneTemplate, form=MilestoneTemplateForm, extra=2, can_delete=True
+)
+
+
+@manager_required
+@require_GET
+def template_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
+    # list(): rendered once, milestones prefetched.
+    templates = list(BlueprintTemplate.objects.prefetch_related("milestones").order_by("segment"))
+    return TemplateResponse(
+        request, "csm/blueprint_templates.html", {"templates": templates, "nav": "blueprints"}
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request: AuthenticatedHttpRequest, segment: str) -> HttpResponse:
+    template = get_object_or_404(BlueprintTemplate, segment=segment)
+    formset = MilestoneFormSet(request.POST or None, instance=template)
+    if request.method == "POST" and formset.is_valid():
+        with transaction.atomic():
+            changed = _save(formset, request.user, template)
+        messages.success(
+            request,
+            _("Saved %(n)s change(s) to the %(name)s template; new blueprints use it.")
+            % {"n": changed, "name": template.name},
+        )
+        return redirect("blueprints:templates")
+    return TemplateResponse(
+        request,
+        "csm/blueprint_template_edit.html",
+        {"template": template, "formset": formset, "nav": "blueprints"},
+    )
+
+
+def _save(formset: Any, actor: Any, template: BlueprintTemplate) -> int:
+    """Write the formset and audit each created, changed or deleted milestone."""
+    changed = 0
+    for form in formset.forms:
+        if not form.has_changed() or form.instance.pk is None and not form.cleaned_data:
+            continue
+        old = MilestoneTemplate.objects.filter(pk=form.instance.pk).values(*AUDITED).first()
+        if form.cleaned_data.get("DELETE"):
+            if form.instance.pk is not None:
+                record_changes(
+                    actor=actor,
+                    obj=form.instance,
+                    action="blueprint template milestone removed",
+                    changes={"title": (form.instance.title, None)},
+                    reason=template.name,
+                )
+                form.instance.delete()
+                changed += 1
+            continue
+        milestone = form.save(commit=False)
+        milestone.template = template
+        milestone.save()
+        new = {field: getattr(milestone, field) for field in AUDITED}
+        record_changes(
+            actor=actor,
+            obj=milestone,
+            action="blueprint template milestone",
+            changes={field: ((old or {}).get(field), new[field]) for field in AUDITED},
+            reason=template.name,
+        )
+        changed += 1
+    return changed

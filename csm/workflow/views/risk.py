@@ -1,0 +1,387 @@
+"""The at-risk queue page (DESIGN §4) and its inline actions, plus the managers' save plays.
+
+Every action works as a plain POST that redirects back to the queue (Post/Redirect/Get); with
+htmx it answers with the item's row (partial "risk-row"), errors included, at status 200.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import (
+    CharField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import AuthenticatedHttpRequest, manager_required
+from accounts.models import Role, User
+from csm.workflow import risk_actions
+from csm.workflow.models import RiskItem, RiskReason, SavePlay
+from csm.workflow.risk_forms import (
+    SORTS,
+    QueueFilterForm,
+    ReassignForm,
+    ResolveForm,
+    SavePlaysForm,
+    SnoozeForm,
+    StepForm,
+    actions_for,
+)
+from health.models import HealthScore
+from health.queries import latest_scored_day
+
+PAGE_SIZE = 25
+
+
+# --- Reads ----------------------------------------------------------------------------------------
+
+
+def _people() -> list[User]:
+    """Who can work items: the filter's and the reassign form's choices (one query per page)."""
+    return list(User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]))
+
+
+def _with_health(items: QuerySet[RiskItem], day: date | None) -> QuerySet[RiskItem]:
+    """Annotate `health_score` and `health_band` of the account on `day` (the latest scored day),
+    as subqueries on HealthScore's (account, day) unique index: no query per row."""
+    if day is None:
+        return items.annotate(
+            health_score=Value(None, output_field=IntegerField()),
+            health_band=Value(None, output_field=CharField()),
+        )
+    scores = HealthScore.objects.filter(account=OuterRef("account_id"), day=day)
+    return items.annotate(
+        health_score=Subquery(scores.values("score")[:1]),
+        health_band=Subquery(scores.values("band")[:1]),
+    )
+
+
+def _rows(items: QuerySet[RiskItem], day: date | None) -> QuerySet[RiskItem]:
+    return _with_health(items, day).select_related("account", "assignee")
+
+
+def with_reason(items: QuerySet[RiskItem], key: str) -> QuerySet[RiskItem]:
+    """Items whose reasons include `key`. A LIKE on the JSON text, because SQLite has no JSON
+    containment (`reasons__contains`); both databases write `"key": "…"` (json.dumps and jsonb's
+    text output), and a quote inside a reason's words is escaped, so the match is exact."""
+    return items.alias(reasons_text=Cast("reasons", TextField())).filter(
+        Q(reasons_text__contains=f'"key": "{key}"') | Q(reasons_text__contains=f'"key":"{key}"')
+    )
+
+
+def _snoozed(item: RiskItem, today: date) -> bool:
+    return item.snoozed_until is not None and item.snoozed_until >= today
+
+
+def _decorate(item: RiskItem, user: User, today: date) -> RiskItem:
+    """What a row shows beyond the model's fields; no query (account and assignee are joined)."""
+    labels = dict(RiskReason.choices)
+    item.can_act = risk_actions.can_act(user, item)  # type: ignore[attr-defined]
+    item.is_snoozed = _snoozed(item, today)  # type: ignore[attr-defined]
+    item.steps_done = sum(1 for step in item.checklist if step.get("done"))  # type: ignore[attr-defined]
+    item.reason_list = [  # type: ignore[attr-defined]
+        {"text": reason.get("text", ""), "label": labels.get(reason.get("key"), "")}
+        for reason in item.reasons
+    ]
+    return item
+
+
+def _next_url(request: AuthenticatedHttpRequest) -> str:
+    """Where a plain POST goes back to: the queue page it came from, filters and page kept."""
+    return _safe_next(request, request.POST.get("next"))
+
+
+def _safe_next(request: AuthenticatedHttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("queue:list")
+
+
+# --- The queue ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
+    today = timezone.localdate()
+    user = request.user
+    people = _people()
+    data = request.GET.copy()
+    # CSMs start with their own items, managers with everybody's.
+    data.setdefault("who", "all" if user.is_manager else "mine")
+    form = QueueFilterForm(data, people=people)
+    form.is_valid()  # a bad value drops only that filter; its error is shown next to it
+    filters = form.cleaned_data
+
+    health_day = latest_scored_day()
+    items = _rows(RiskItem.objects.open(), health_day)
+    if not filters.get("snoozed"):
+        items = items.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today))
+    who = filters.get("who") or ("all" if user.is_manager else "mine")
+    if who == "none":
+        items = items.filter(assignee__isnull=True, account__owner__isnull=True)
+    elif who != "all":
+        # An item is someone's when assigned to them, or unassigned in their book (as on Today).
+        person = user.pk if who == "mine" else int(who)
+        items = items.filter(
+            Q(assignee_id=person) | Q(assignee__isnull=True, account__owner_id=person)
+        )
+    if filters.get("tier"):
+        items = items.filter(account__tier=filters["tier"])
+    if filters.get("reason"):
+        items = with_reason(items, filters["reason"])
+    sort = filters.get("sort") or "priority"
+    items = items.order_by(*SORTS[sort])
+
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # list(): each row is decorated once and rendered once.
+    rows = [_decorate(item, user, today) for item in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "csm/queue.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#queue-table"
+    return TemplateResponse(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "items": rows,
+            "query": query.urlencode(),
+            "people": people if user.is_manager else [],
+            "health_day": health_day,
+            "today": today,
+            "next_url": request.get_full_path(),
+            "nav": "queue",
+        },
+    )
+
+
+def _row_context(
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    *,
+    next_url: str,
+    forms_inline: bool,
+    people: list[User] | None = None,
+) -> dict[str, Any]:
+    """What the item's row (partial "risk-row") needs, for the item's page and an action's
+    answer: the item read again with its health, decorated for `request.user`."""
+    today = timezone.localdate()
+    health_day = latest_scored_day()
+    item = _decorate(
+        get_object_or_404(_rows(RiskItem.objects.all(), health_day), pk=pk), request.user, today
+    )
+    if people is None:
+        people = _people() if request.user.is_manager else []
+    return {
+        "item": item,
+        "people": people,
+        "health_day": health_day,
+        "today": today,
+        "next_url": next_url,
+        "forms_inline": forms_inline,
+        "nav": "queue",
+    }
+
+
+@login_required
+@require_GET
+def item_page(request: AuthenticatedHttpRequest, pk: int) -> TemplateResponse:
+    """One item's row with all its forms: the page a queue row's action links to without
+    JavaScript; with htmx (`?action=snooze`), just that action's blank form, which the row loads
+    when the action is opened."""
+    context = _row_context(
+        request, pk, next_url=_safe_next(request, request.GET.get("next")), forms_inline=True
+    )
+    item = context["item"]
+    action = request.GET.get("action", "")
+    if request.htmx and action:
+        actions = actions_for(
+            item,
+            manager=request.user.is_manager,
+            inline=True,
+            people=context["people"],
+            only=action,
+        )
+        if not actions or not item.can_act:  # type: ignore[attr-defined]
+            raise PermissionDenied("not an action you can take on this item")
+        return TemplateResponse(
+            request, "csm/queue.html#risk-action", context | {"action": actions[0]}
+        )
+    return TemplateResponse(request, "csm/queue_item.html", context)
+
+
+# --- Inline actions -------------------------------------------------------------------------------
+
+
+def _get_item(pk: int) -> RiskItem:
+    return get_object_or_404(RiskItem.objects.select_related("account", "assignee"), pk=pk)
+
+
+def _respond(
+    request: AuthenticatedHttpRequest,
+    item: RiskItem,
+    *,
+    form: Any = None,
+    people: list[User] | None = None,
+    done: str = "",
+) -> HttpResponse:
+    """htmx: the item's row (with the form's errors, or what was done). Plain POST: redirect back
+    on success, or a page with just this item's row and the errors."""
+    if form is None and not request.htmx:
+        messages.success(request, done)
+        return redirect(_next_url(request))
+    context = _row_context(
+        request,
+        item.pk,
+        next_url=_next_url(request),
+        # Without JavaScript the errors come back on the item's page, with all its forms.
+        forms_inline=not request.htmx,
+        people=people,
+    )
+    context.update(risk_form=form, done=done)
+    template = "csm/queue.html#risk-row" if request.htmx else "csm/queue_item.html"
+    return TemplateResponse(request, template, context)
+
+
+def _run(
+    request: AuthenticatedHttpRequest,
+    item: RiskItem,
+    form: Any,
+    action: Callable[[dict[str, Any]], str],
+    people: list[User] | None = None,
+) -> HttpResponse:
+    """Validate the form, run the service; its ValidationError lands on the form's field."""
+    if form.is_valid():
+        try:
+            done = action(form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _respond(request, item, people=people, done=done)
+    return _respond(request, item, form=form, people=people)
+
+
+def _check_can_act(request: AuthenticatedHttpRequest, item: RiskItem) -> None:
+    # Before validating, so another CSM's item answers 403 whatever was posted.
+    if not risk_actions.can_act(request.user, item):
+        raise PermissionDenied("not your account")
+
+
+@login_required
+@require_POST
+def snooze(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    item = _get_item(pk)
+    _check_can_act(request, item)
+
+    def action(data: dict[str, Any]) -> str:
+        risk_actions.snooze(actor=request.user, item=item, until=data["until"], note=data["note"])
+        return _("Snoozed %(name)s until %(day)s.") % {
+            "name": item.account.name,
+            "day": data["until"].isoformat(),
+        }
+
+    return _run(request, item, SnoozeForm(request.POST, item=item), action)
+
+
+@manager_required
+@require_POST
+def reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    item = _get_item(pk)
+    people = _people()
+
+    def action(data: dict[str, Any]) -> str:
+        risk_actions.reassign(actor=request.user, item=item, assignee=data["assignee"])
+        return _("Assigned %(name)s to %(person)s.") % {
+            "name": item.account.name,
+            "person": data["assignee"],
+        }
+
+    form = ReassignForm(request.POST, item=item, people=people)
+    return _run(request, item, form, action, people=people)
+
+
+@login_required
+@require_POST
+def resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    item = _get_item(pk)
+    _check_can_act(request, item)
+
+    def action(data: dict[str, Any]) -> str:
+        risk_actions.resolve(
+            actor=request.user, item=item, resolution=data["resolution"], note=data["note"]
+        )
+        return _("Resolved %(name)s as “%(resolution)s”.") % {
+            "name": item.account.name,
+            "resolution": item.get_resolution_display(),
+        }
+
+    return _run(request, item, ResolveForm(request.POST, item=item), action)
+
+
+@login_required
+@require_POST
+def toggle_step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    item = _get_item(pk)
+    _check_can_act(request, item)
+
+    def action(data: dict[str, Any]) -> str:
+        risk_actions.toggle_step(
+            actor=request.user, item=item, index=data["index"], done=data["done"]
+        )
+        return _("Updated the save play of %(name)s.") % {"name": item.account.name}
+
+    return _run(request, item, StepForm(request.POST, item=item), action)
+
+
+# --- Save plays -----------------------------------------------------------------------------------
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def save_plays(request: AuthenticatedHttpRequest) -> HttpResponse:
+    steps = dict(SavePlay.objects.values_list("reason", "steps"))
+    form = SavePlaysForm(request.POST or None, steps=steps)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = risk_actions.update_save_plays(
+                actor=request.user,
+                steps_by_reason={
+                    reason.value: form.cleaned_data[reason.value] for reason in RiskReason
+                },
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Saved the save plays (%(n)s changed). Items already open keep their checklist.")
+                % {"n": changed},
+            )
+            return redirect("queue:save_plays")
+    return TemplateResponse(request, "csm/save_plays.html", {"form": form, "nav": "queue"})

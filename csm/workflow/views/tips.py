@@ -1,0 +1,64 @@
+"""Managers' page for the usage tips mailed to tier C accounts (csm.lib.outbox.queue_usage_tips)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.access import AuthenticatedHttpRequest, manager_required
+from accounts.audit import record_changes
+from csm.workflow.forms import UsageTipForm
+from csm.workflow.models import UsageTip
+
+
+@manager_required
+@require_GET
+def tip_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
+    # list(): rendered once.
+    tips = list(UsageTip.objects.order_by("feature"))
+    return TemplateResponse(
+        request,
+        "csm/tips.html",
+        {"tips": tips, "every_days": settings.TIPS_EVERY_DAYS, "nav": "tips"},
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def tip_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = UsageTipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            tip = form.save()
+            record_changes(
+                actor=request.user,
+                obj=tip,
+                action="usage_tip.create",
+                changes={name: (None, form.cleaned_data[name]) for name in form.Meta.fields},
+            )
+        messages.success(request, _("Added the tip “%(title)s”.") % {"title": tip.title})
+        return redirect("touches:tips")
+    return TemplateResponse(
+        request, "csm/tip_form.html", {"form": form, "tip": None, "nav": "tips"}
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def tip_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    tip = get_object_or_404(UsageTip, pk=pk)
+    form = UsageTipForm(request.POST or None, instance=tip)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            changes = form.changed_values()
+            form.save()
+            record_changes(actor=request.user, obj=tip, action="usage_tip.update", changes=changes)
+        messages.success(request, _("Saved the tip “%(title)s”.") % {"title": tip.title})
+        return redirect("touches:tips")
+    return TemplateResponse(request, "csm/tip_form.html", {"form": form, "tip": tip, "nav": "tips"})

@@ -1,0 +1,87 @@
+"""Logging a touch (inline with htmx, or a plain POST with Post/Redirect/Get) and an account's
+timeline, which refreshes itself when a touch is logged."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
+
+from accounts.access import AuthenticatedHttpRequest
+from accounts.models import Account
+from csm.workflow.forms import TouchForm
+from csm.workflow.timeline import account_timeline
+from csm.workflow.touches import log_touch
+
+# The event the timeline listens for (hx-trigger="touchLogged from:body").
+TOUCH_LOGGED = "touchLogged"
+
+
+def _get_account_for_touch(request: AuthenticatedHttpRequest, external_id: str) -> Account:
+    """The account, or 403 unless the user may log on it (its owner, or a manager)."""
+    account = get_object_or_404(Account.objects.select_related("owner"), external_id=external_id)
+    if not account.can_be_edited_by(request.user):
+        raise PermissionDenied("not your account")
+    return account
+
+
+def _next_url(request: AuthenticatedHttpRequest, account: Account) -> str:
+    """Where to go back to: the page the form was on when that is a page of this site."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("accounts:detail", args=[account.external_id])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def touch_log(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse:
+    """GET: a page with the form (for links without JavaScript). POST: log the touch; htmx gets
+    the form back (blank with a notice, or with its errors) and the timeline refreshes on the
+    HX-Trigger event; a plain POST redirects to `next`, or shows the errors on the page."""
+    account = _get_account_for_touch(request, external_id)
+    next_url = _next_url(request, account)
+    logged = False
+    if request.method == "POST":
+        form = TouchForm(request.POST, account=account)
+        if form.is_valid():
+            log_touch(actor=request.user, account=account, **form.cleaned_data)
+            if not request.htmx:
+                messages.success(
+                    request, _("Logged the touch with %(name)s.") % {"name": account.name}
+                )
+                return redirect(next_url)
+            form = TouchForm(account=account)
+            logged = True
+    else:
+        form = TouchForm(account=account)
+    context = {"account": account, "next": next_url, "touch_form": form, "logged": logged}
+    if request.htmx:
+        response = TemplateResponse(request, "csm/_touch_form.html#touch-form", context)
+        if logged:
+            trigger_client_event(response, TOUCH_LOGGED, {"account": account.external_id})
+        return response
+    return TemplateResponse(request, "csm/touch_log.html", context)
+
+
+@login_required
+@require_GET
+def timeline(request: AuthenticatedHttpRequest, external_id: str) -> TemplateResponse:
+    """The timeline region of the account page, for htmx to refresh (anyone who may see the
+    account page may see this)."""
+    account = get_object_or_404(Account, external_id=external_id)
+    return TemplateResponse(
+        request,
+        "csm/_timeline.html",
+        {"account": account, "timeline": account_timeline(account)},
+    )
