@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from django.db import models, transaction
@@ -28,6 +25,16 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.audit import record_changes
+from accounts.import_values import (
+    Invalid,
+    choice,
+    optional,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_seats,
+    text_of,
+)
 from accounts.models import (
     Account,
     ImportBatch,
@@ -40,7 +47,7 @@ from accounts.models import (
 )
 from accounts.services import refresh_tiers
 from accounts.signals import accounts_imported
-from csm.lib.bulk import update_rows
+from csm.lib.bulk import chunks, update_rows
 
 # The upload page refuses larger files (the command line has no limit).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -52,10 +59,6 @@ CREATE = "create"
 UPDATE = "update"
 UNCHANGED = "unchanged"
 
-CENT = Decimal("0.01")
-# MONEY in models.py: 14 digits, 2 of them after the point.
-MAX_AMOUNT = Decimal(10) ** 12
-MAX_SEATS = 2_147_483_647  # PositiveIntegerField's upper bound on every database
 # Changes an import records in the audit trail, as update_account does for the edit form.
 AUDITED_FIELDS = ("owner", "tier_override")
 
@@ -74,100 +77,6 @@ class AlreadyApplied(Exception):
     """The batch was applied before (a second confirm, or two managers at once)."""
 
 
-class Invalid(ValueError):
-    """One value's problem, worded for the `line N: field: problem` report."""
-
-
-def decode(data: bytes) -> str:
-    """The text of an uploaded or read file: UTF-8, with or without a byte order mark."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("the file is not UTF-8 text") from None
-    if "\x00" in text:
-        raise ValueError("the file is not a CSV text file")
-    return text
-
-
-# --- Values --------------------------------------------------------------------------------------
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-
-
-def parse_date(text: str) -> date:
-    # fromisoformat alone would also take 20250115 and week dates; the contract says YYYY-MM-DD.
-    if _DATE.fullmatch(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise Invalid("not a date (YYYY-MM-DD)")
-
-
-def parse_bool(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in ("", "false"):
-        return False
-    if lowered == "true":
-        return True
-    raise Invalid("must be true or false")
-
-
-def parse_seats(text: str) -> int:
-    if not _WHOLE_NUMBER.fullmatch(text):
-        raise Invalid("not a whole number")
-    value = int(text)
-    if value < 0:
-        raise Invalid("must not be negative")
-    if value > MAX_SEATS:
-        raise Invalid("too large")
-    return value
-
-
-def parse_amount(text: str) -> Decimal:
-    if not _DECIMAL.fullmatch(text):
-        raise Invalid("not a number")
-    value = Decimal(text)
-    if value < 0:
-        raise Invalid("must not be negative")
-    if value != value.quantize(CENT):
-        raise Invalid("at most 2 decimal places")
-    if value >= MAX_AMOUNT:
-        raise Invalid("too large")
-    return abs(value.quantize(CENT))  # abs: "-0" is zero
-
-
-def choice(values: Sequence[str]) -> Callable[[str], str]:
-    """Parser for one of `values`, any letter case; blank is "" (callers mark it required)."""
-    by_lower = {value.lower(): value for value in values}
-
-    def parse(text: str) -> str:
-        if not text:
-            return ""
-        try:
-            return by_lower[text.lower()]
-        except KeyError:
-            raise Invalid(f"must be one of {', '.join(values)}") from None
-
-    return parse
-
-
-def text_of(max_length: int) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if len(text) > max_length:
-            raise Invalid(f"longer than {max_length} characters")
-        return text
-
-    return parse
-
-
-def optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
-    """Blank → None, anything else through `parse`."""
-    return lambda text: parse(text) if text else None
-
-
 def _display(value: Any) -> str:
     """How a value reads in the preview."""
     if value is None:
@@ -181,15 +90,10 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def _chunks(items: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _fetch(queryset: models.QuerySet[Any], lookup: str, keys: set[str]) -> list[Any]:
     """Every object whose `lookup` is one of `keys`, a few queries for the whole file."""
     found: list[Any] = []
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys), LOOKUP_CHUNK):
         found.extend(queryset.filter(**{f"{lookup}__in": chunk}))
     return found
 
@@ -589,7 +493,7 @@ def apply_plan(plan: Plan, *, actor: User | None) -> dict[str, int]:
     )
     touched = spec.after_write(plan, actor)
     today = timezone.localdate()
-    for chunk in _chunks(sorted(touched)):
+    for chunk in chunks(sorted(touched), LOOKUP_CHUNK):
         refresh_tiers(today=today, account_ids=list(chunk))
     return plan.summary
 

@@ -181,9 +181,10 @@ class Account(models.Model):
         _("tier override"), max_length=1, choices=Tier.choices, blank=True
     )
     tier_override_reason = models.TextField(_("reason for the tier override"), blank=True)
-    # The latest CSM touch and the latest automated one, kept by csm.workflow.models.Touch.save (and
-    # csm.workflow.touches.refresh_last_touches for touches written in bulk), so the cadence is read from
-    # the row: a subquery per account cost 160 ms on the managers' Today at 50,000 accounts.
+    # The latest CSM touch and the latest automated one, kept by csm.workflow.models.Touch.save
+    # (and csm.workflow.touches.refresh_last_touches for touches written in bulk), so the cadence
+    # is read from the row: a subquery per account cost 160 ms on the managers' Today at 50,000
+    # accounts.
     last_csm_touch_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_automated_touch_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -282,7 +283,7 @@ class Subscription(models.Model):
 
 
 class ScopeKind(models.TextChoices):
-    """The accounts a goal or an experiment covers: everybody, a tier, a segment or one CSM's book."""
+    """The accounts a goal or an experiment covers: everybody, a tier, a segment or a CSM's book."""
 
     ALL = "all", _("All accounts")
     TIER = "tier", _("Tier")

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts import mrr as mrr_rules
 from accounts.audit import record_changes
 from accounts.models import Account, Subscription, User
+from feedback import services
 from feedback.models import ChurnCategory, ChurnEvent, ChurnType, Competitor, Survey
 from feedback.signals import accounts_churned
 
@@ -377,8 +378,6 @@ def active_exit_survey() -> Survey | None:
 def send_exit_survey(*, event: ChurnEvent, by: User) -> ChurnEvent:
     """Send the active exit survey to the account's primary contact, once per churn, through the
     survey service (the outbox, a signed link); the invitation is kept on the churn."""
-    from feedback import services  # the survey engineer's module; imported late on purpose
-
     _check_can_edit(by, event.account)
     if event.exit_invitation_id is not None:
         raise ValidationError(_("The exit survey was already sent for this churn."))

@@ -112,6 +112,13 @@ class Invitation(models.Model):
         return f"{self.survey} to {self.email}"
 
 
+def detractor_q(prefix: str = "") -> Q:
+    """Response.is_detractor in SQL: NPS 0–6, CSAT and CES 1–2."""
+    return Q(**{f"{prefix}kind": SurveyKind.NPS, f"{prefix}score__lte": NPS_DETRACTOR_MAX}) | (
+        ~Q(**{f"{prefix}kind": SurveyKind.NPS}) & Q(**{f"{prefix}score__lte": LOW_SCORE_MAX})
+    )
+
+
 class Response(models.Model):
     """An answer. The scale is stored with it, so changing a survey never rewrites history."""
 

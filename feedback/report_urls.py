@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from feedback import report_views
+from feedback import churn_views, report_views, tagging_views
 
 # The detractors list is a workflow page (csm/workflow/urls/detractors.py); csm/urls.py joins it
 # to this namespace.
@@ -17,20 +17,20 @@ urlpatterns = [
         report_views.mark_followed_up,
         name="followed_up",
     ),
-    path("feedback/churns/", report_views.churns, name="churns"),
-    path("feedback/churns/<int:pk>/complete/", report_views.churn_complete, name="churn_complete"),
+    path("feedback/churns/", churn_views.churns, name="churns"),
+    path("feedback/churns/<int:pk>/complete/", churn_views.churn_complete, name="churn_complete"),
     path(
         "feedback/churns/<int:pk>/exit-survey/",
-        report_views.churn_exit_survey,
+        churn_views.churn_exit_survey,
         name="churn_exit_survey",
     ),
     path(
         "feedback/accounts/<str:external_id>/churn/",
-        report_views.mark_churned,
+        churn_views.mark_churned,
         name="mark_churned",
     ),
     # Managers' configuration: what tags a comment.
-    path("settings/keyword-rules/", report_views.keyword_rules, name="rules"),
-    path("settings/competitors/", report_views.competitors, name="competitors"),
-    path("settings/competitors/<int:pk>/", report_views.competitor_edit, name="competitor_edit"),
+    path("settings/keyword-rules/", tagging_views.keyword_rules, name="rules"),
+    path("settings/competitors/", tagging_views.competitors, name="competitors"),
+    path("settings/competitors/<int:pk>/", tagging_views.competitor_edit, name="competitor_edit"),
 ]

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import (
@@ -39,37 +39,29 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import mrr as mrr_rules
-from accounts.access import AuthenticatedHttpRequest, manager_required
+from accounts.access import AuthenticatedHttpRequest
 from accounts.audit import record_changes
-from accounts.models import Account, LifecycleStage, Segment, Tier, User, lifecycle_stage_at
+from accounts.models import LifecycleStage, Segment, Tier, User, lifecycle_stage_at
 from accounts.scopes import filter_people, in_book
 from csm.lib.csv_export import csv_response
 from csm.lib.http import next_url, partial_template
-from feedback import churn as churn_service
 from feedback import scores
 from feedback.models import (
     ChurnCategory,
-    ChurnEvent,
-    ChurnType,
     Competitor,
     Invitation,
-    KeywordRule,
     Response,
     ResponseTag,
     SurveyKind,
+    detractor_q,
 )
 from feedback.report_forms import (
-    ChurnCompleteForm,
     CommentFilterForm,
-    CompetitorForm,
-    KeywordRulesForm,
-    MarkChurnedForm,
     OverviewFilterForm,
 )
-from feedback.tagging import ensure_default_keyword_rules, retag_all_responses
 
 PAGE_SIZE = 25
 DEFAULT_MONTHS = 12
@@ -78,13 +70,6 @@ DEFAULT_MONTHS = 12
 ROLLING_MONTHS = 3
 
 # --- Shared helpers ------------------------------------------------------------------------------
-
-
-def detractor_q(prefix: str = "") -> Q:
-    """Response.is_detractor in SQL: NPS 0–6, CSAT and CES 1–2."""
-    return Q(**{f"{prefix}kind": SurveyKind.NPS, f"{prefix}score__lte": 6}) | (
-        ~Q(**{f"{prefix}kind": SurveyKind.NPS}) & Q(**{f"{prefix}score__lte": 2})
-    )
 
 
 def _expand(counts: dict[int, int]) -> Iterator[int]:
@@ -497,317 +482,3 @@ def mark_followed_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         )
     messages.success(request, text)
     return redirect(next_url(request, reverse("feedback_reports:detractors")))
-
-
-# --- Churn records -------------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def churns(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Churn records: the ones still to complete (default), or all."""
-    show_all = request.GET.get("show") == "all"
-    events = churn_service.churns_visible_to(request.user).select_related(
-        "completed_by", "marked_by"
-    )
-    if not show_all:
-        events = events.filter(completed_at__isnull=True)
-    if request.GET.get("format") == "csv":
-        return csv_response(
-            "churns.csv",
-            [
-                "account",
-                "external_id",
-                "owner",
-                "churned_on",
-                "mrr_lost",
-                "reason",
-                "type",
-                "competitor",
-                "note",
-                "reactivated_on",
-                "completed_at",
-            ],
-            (
-                [
-                    e.account.name,
-                    e.account.external_id,
-                    str(e.account.owner or ""),
-                    e.churned_on.isoformat(),
-                    e.mrr_lost,
-                    e.category,
-                    e.churn_type,
-                    e.competitor.name if e.competitor else "",
-                    e.note,
-                    e.reactivated_on.isoformat() if e.reactivated_on else "",
-                    timezone.localtime(e.completed_at).strftime("%Y-%m-%d %H:%M")
-                    if e.completed_at
-                    else "",
-                ]
-                for e in events.iterator(chunk_size=1000)
-            ),
-        )
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return TemplateResponse(
-        request,
-        partial_template(request, "feedback/churn_list.html", "churn-table"),
-        {"page": page, "show_all": show_all, "query": query.urlencode(), "nav": "feedback"},
-    )
-
-
-def _account_for_churn(request: AuthenticatedHttpRequest, external_id: str) -> Account:
-    account = get_object_or_404(Account.objects.select_related("owner"), external_id=external_id)
-    if not account.can_be_edited_by(request.user):
-        raise PermissionDenied("not your account")
-    return account
-
-
-def _event_for_edit(request: AuthenticatedHttpRequest, pk: int) -> ChurnEvent:
-    event = get_object_or_404(
-        ChurnEvent.objects.select_related("account", "account__owner", "competitor"), pk=pk
-    )
-    if not churn_service.can_edit_churn(request.user, event):
-        raise PermissionDenied("not your account")
-    return event
-
-
-def _churn_card(
-    request: AuthenticatedHttpRequest, account: Account, **extra: Any
-) -> TemplateResponse:
-    from feedback.templatetags.churn_tags import churn_card_context
-
-    context = churn_card_context(request.user, account, request.POST.get("next") or "")
-    context.update(extra)
-    return TemplateResponse(request, "feedback/churn_card.html", context)
-
-
-def _add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def mark_churned(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse:
-    account = _account_for_churn(request, external_id)
-    back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
-    form = MarkChurnedForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            churn_service.mark_churned(
-                account=account,
-                by=request.user,
-                day=form.cleaned_data["day"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            text = _("Recorded the churn of %(name)s: complete the reason below.") % {
-                "name": account.name
-            }
-            if request.htmx:
-                return _churn_card(request, account, done=text)
-            messages.success(request, text)
-            return redirect(back)
-    if request.htmx:
-        return _churn_card(request, account, mark_form=form)
-    return TemplateResponse(
-        request, "feedback/churn_mark.html", {"account": account, "form": form, "next": back}
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def churn_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    event = _event_for_edit(request, pk)
-    account = event.account
-    back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
-    if request.method == "POST":
-        form = ChurnCompleteForm(request.POST)
-        if form.is_valid():
-            try:
-                churn_service.complete_churn(event=event, by=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                _add_errors(form, error)
-            else:
-                text = _("Saved why %(name)s churned.") % {"name": account.name}
-                if request.htmx:
-                    return _churn_card(request, account, done=text)
-                messages.success(request, text)
-                return redirect(back)
-    else:
-        form = ChurnCompleteForm(
-            initial={
-                "category": event.category,
-                "churn_type": event.churn_type or ChurnType.VOLUNTARY,
-                "competitor": event.competitor_id,
-                "note": event.note,
-            }
-        )
-    if request.htmx:
-        return _churn_card(request, account, complete_form=form)
-    return TemplateResponse(
-        request,
-        "feedback/churn_complete.html",
-        {"event": event, "account": account, "form": form, "next": back},
-    )
-
-
-@login_required
-@require_POST
-def churn_exit_survey(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    event = _event_for_edit(request, pk)
-    account = event.account
-    back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
-    try:
-        churn_service.send_exit_survey(event=event, by=request.user)
-    except ValidationError as error:
-        text = " ".join(error.messages)
-        if request.htmx:
-            return _churn_card(request, account, error=text)
-        messages.error(request, text)
-        return redirect(back)
-    text = _("The exit survey is on its way to the primary contact of %(name)s.") % {
-        "name": account.name
-    }
-    if request.htmx:
-        return _churn_card(request, account, done=text)
-    messages.success(request, text)
-    return redirect(back)
-
-
-# --- Managers: keyword rules and competitors -----------------------------------------------------
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def keyword_rules(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if ensure_default_keyword_rules():
-        retag_all_responses()  # the comments written before there were rules
-    existing: dict[str, list[KeywordRule]] = defaultdict(list)
-    for rule in KeywordRule.objects.all():
-        existing[rule.category].append(rule)
-    initial = {
-        category: (
-            "\n".join(r.keywords.strip() for r in rules if r.keywords.strip()),
-            any(r.active for r in rules),
-        )
-        for category, rules in existing.items()
-    }
-    form = KeywordRulesForm(request.POST or None, initial_rules=initial)
-    if request.method == "POST" and form.is_valid():
-        changed = 0
-        with transaction.atomic():
-            for category, (keywords, active) in form.rules().items():
-                text = "\n".join(keywords)
-                old_text, old_active = initial.get(category, ("", True))
-                if (
-                    text == old_text
-                    and active == old_active
-                    and len(existing.get(category, [])) <= 1
-                ):
-                    continue
-                KeywordRule.objects.filter(category=category).delete()
-                rule = KeywordRule.objects.create(category=category, keywords=text, active=active)
-                record_changes(
-                    actor=request.user,
-                    obj=rule,
-                    action="keyword_rule.update",
-                    changes={
-                        f"keywords {category}": (old_text, text),
-                        f"active {category}": (old_active, active),
-                    },
-                )
-                changed += 1
-            retagged = retag_all_responses() if changed else 0
-        messages.success(
-            request,
-            _("Saved the keyword rules (%(n)s changed) and re-tagged %(c)s comments.")
-            % {"n": changed, "c": retagged},
-        )
-        return redirect("feedback_reports:rules")
-    return TemplateResponse(request, "feedback/rules.html", {"form": form, "nav": "rules"})
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def competitors(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = CompetitorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            competitor = form.save()
-            record_changes(
-                actor=request.user,
-                obj=competitor,
-                action="competitor.add",
-                changes={"name": ("", competitor.name), "aliases": ("", competitor.aliases)},
-            )
-            retagged = retag_all_responses()
-        messages.success(
-            request,
-            _("Added %(name)s and re-tagged %(c)s comments.")
-            % {"name": competitor.name, "c": retagged},
-        )
-        return redirect("feedback_reports:competitors")
-    rows = list(Competitor.objects.annotate(churns=Count("churn_events")).order_by("name"))
-    mentions = dict(
-        ResponseTag.objects.filter(competitor__isnull=False)
-        .values_list("competitor_id")
-        .annotate(n=Count("pk"))
-        .values_list("competitor_id", "n")
-        .order_by()
-    )
-    for row in rows:
-        row.mentions = mentions.get(row.pk, 0)  # type: ignore[attr-defined]
-    return TemplateResponse(
-        request, "feedback/competitors.html", {"form": form, "rows": rows, "nav": "competitors"}
-    )
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def competitor_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    competitor = get_object_or_404(Competitor, pk=pk)
-    old = {"name": competitor.name, "aliases": competitor.aliases}
-    if request.method == "POST" and request.POST.get("delete"):
-        with transaction.atomic():
-            record_changes(
-                actor=request.user,
-                obj=competitor,
-                action="competitor.delete",
-                changes={"name": (competitor.name, "")},
-            )
-            competitor.delete()  # its tags go with it; churn records keep their reason
-        messages.success(request, _("Deleted %(name)s.") % {"name": old["name"]})
-        return redirect("feedback_reports:competitors")
-    form = CompetitorForm(request.POST or None, instance=competitor)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            competitor = form.save()
-            record_changes(
-                actor=request.user,
-                obj=competitor,
-                action="competitor.update",
-                changes={
-                    "name": (old["name"], competitor.name),
-                    "aliases": (old["aliases"], competitor.aliases),
-                },
-            )
-            retagged = retag_all_responses()
-        messages.success(
-            request,
-            _("Saved %(name)s and re-tagged %(c)s comments.")
-            % {"name": competitor.name, "c": retagged},
-        )
-        return redirect("feedback_reports:competitors")
-    return TemplateResponse(
-        request,
-        "feedback/competitors_edit.html",
-        {"form": form, "competitor": competitor, "nav": "competitors"},
-    )

@@ -29,6 +29,7 @@ from csm.lib.tasks import request_drain
 from feedback.models import Invitation, Response, Survey, SurveyKind
 from feedback.scores import LOW_SCORE_MAX, NPS_DETRACTOR_MAX
 from feedback.signals import detractor_answered
+from feedback.tagging import tag_response
 from feedback.tokens import make_token, new_nonce, read_token
 
 log = logging.getLogger(__name__)
@@ -501,8 +502,6 @@ def record_response(
 
 
 def _tag(response: Response) -> None:
-    from feedback.tagging import tag_response  # it reads the keyword rules this module writes
-
     try:
         with transaction.atomic():
             tag_response(response)

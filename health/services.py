@@ -19,8 +19,10 @@ from accounts.audit import record_changes
 from accounts.models import Account, Subscription, User, active_on
 from accounts.scopes import SCOPE_ALL, owner_scope
 from csm.lib.bulk import insert_rows
+from feedback.models import Response, SurveyKind
 from health import scoring
 from health.models import DailyUsage, HealthOverride, HealthScore, UsageEvent
+from health.scorecard import load_scorecard
 
 T = TypeVar("T")
 
@@ -165,8 +167,6 @@ def _without_index_scans(queryset: QuerySet[Any, T]) -> list[T]:
 def _latest_sentiment(day: date) -> dict[int, Decimal]:
     """Each account's latest NPS or CSAT answer up to the end of `day`, within SENTIMENT_DAYS,
     on 0–100 (scoring.sentiment_value). One query over that window's answers, newest first."""
-    from feedback.models import Response, SurveyKind
-
     zone = timezone.get_current_timezone()
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     start = end - timedelta(days=scoring.SENTIMENT_DAYS)
@@ -205,8 +205,6 @@ def recompute_health_scores(*, day: date, scorecard: scoring.Scorecard | None = 
     """Score every customer for `day` and replace that day's HealthScore rows. Idempotent: the
     same events, settings and overrides give the same rows. Returns the number of scores."""
     if scorecard is None:
-        from health.scorecard import load_scorecard
-
         scorecard = load_scorecard()
     accounts = scored_accounts(day)
     raw = raw_values(day, accounts)

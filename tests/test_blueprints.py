@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts import imports
 from accounts.models import Account, AuditEntry, ImportKind
-from csm.demo.accounts import seed_demo
+from csm.demo.seed import seed_demo
 from csm.workflow.blueprints import (
     blueprint_for,
     complete_milestone,

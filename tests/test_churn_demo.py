@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 
 from accounts.models import Subscription
-from csm.demo.accounts import seed_demo
 from csm.demo.churns import DEMO_COMPETITORS, seed_churn_records
+from csm.demo.seed import seed_demo
 from feedback.churn import churn_episodes
 from feedback.models import ChurnEvent, Competitor, KeywordRule
 

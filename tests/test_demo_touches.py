@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from accounts.models import Account
-from csm.demo.accounts import seed_demo
+from csm.demo.seed import seed_demo
 from csm.workflow.models import Touch
 from csm.workflow.touches import with_next_touch_due
 

@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Subscription
-from csm.demo.accounts import PlannedAccount, plan_demo_book, seed_demo
+from csm.demo.accounts import PlannedAccount, plan_demo_book
+from csm.demo.seed import seed_demo
 from csm.demo.usage import FEATURES, MAX_USERS, PlannedEvent, plan_usage
 from health import scoring
 from health.models import UsageEvent

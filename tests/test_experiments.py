@@ -1,5 +1,5 @@
 """Retention experiments: the seeded draw, the play on Today, the comparison at the end
-(csm/experiments.py, csm/report_views.py)."""
+(csm/kpis/experiments.py, csm/kpis/views/experiments.py)."""
 
 from __future__ import annotations
 

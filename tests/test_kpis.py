@@ -1,4 +1,5 @@
-"""MRR movements, monthly KPIs and cohorts (DESIGN §4), on the pure functions of csm.kpis.metrics."""
+"""MRR movements, monthly KPIs and cohorts (DESIGN §4), on the pure functions of
+csm.kpis.metrics."""
 
 from __future__ import annotations
 

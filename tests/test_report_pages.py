@@ -1,5 +1,5 @@
 """The KPI report pages: churn analysis, health and saves, the CSM scoreboard
-(csm/report_views.py): who sees what, the numbers, CSV exports and query counts."""
+(csm/kpis/views/): who sees what, the numbers, CSV exports and query counts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from csm.kpis.models import KpiSnapshot
-from csm.kpis.views.reports import band_points
+from csm.kpis.views.health import band_points
 from csm.workflow.models import RiskItem, Touch
 from feedback.models import ChurnEvent, Competitor
 from health.models import HealthScore, NightlyRun

@@ -13,13 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 
 from accounts.models import Account, Contact, Role, Subscription, User
-from csm.demo.accounts import (
-    DEMO_CSM_EMAIL,
-    DEMO_CSMS,
-    DEMO_MANAGER_EMAIL,
-    DEMO_PASSWORD,
-    seed_demo,
-)
+from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_CSMS, DEMO_MANAGER_EMAIL, DEMO_PASSWORD
+from csm.demo.seed import seed_demo
 from csm.workflow.models import Touch
 from health.models import HealthScore, UsageEvent
 

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.db.models import Q
 
-from csm.demo.accounts import seed_demo
+from csm.demo.seed import seed_demo
 from csm.demo.surveys import seed_survey_history
 from feedback.models import Invitation, Response
 from feedback.scores import nps

@@ -32,7 +32,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Subscription
+from csm.demo.churns import ensure_demo_competitors
 from feedback.models import Invitation, Response, Survey, SurveyKind
+from feedback.tagging import ensure_default_keyword_rules, retag_all_responses
 from feedback.tokens import new_nonce
 from health.models import UsageEvent
 
@@ -212,9 +214,6 @@ def _starting_surveys() -> dict[str, Survey]:
 
 def seed_survey_history(*, seed: int, today: date) -> dict[str, int]:
     """Write the survey history (see the module docstring); returns the counts written."""
-    from csm.demo.churns import ensure_demo_competitors
-    from feedback.tagging import ensure_default_keyword_rules, retag_all_responses
-
     rng = random.Random(f"surveys-{seed}")
     with transaction.atomic():
         ensure_demo_competitors()  # the ones the comments name

@@ -1,38 +1,29 @@
-"""The managers' KPI pages (a CSM sees them for their own book)."""
+"""The KPI pages (a CSM sees them for their own book), goals and experiments."""
 
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from csm.kpis.views import overview as kpi_views
-from csm.kpis.views import reports as report_views
+from csm.kpis.views import churn, cohorts, experiments, goals, health, overview, scoreboard
 
 app_name = "kpis"
-
-urlpatterns: list = []
-
-# Churn analysis, health and saves, the CSM scoreboard, goals and experiments (csm/report_views.py).
-urlpatterns += [
-    path("kpis/churn/", report_views.churn_report, name="churn"),
-    path("kpis/health/", report_views.health_report, name="health"),
-    path("kpis/scoreboard/", report_views.scoreboard, name="scoreboard"),
-    path("kpis/goals/", report_views.goal_list, name="goals"),
-    path("kpis/goals/new/", report_views.goal_create, name="goal_create"),
-    path("kpis/goals/<int:pk>/edit/", report_views.goal_edit, name="goal_edit"),
-    path("kpis/goals/<int:pk>/delete/", report_views.goal_delete, name="goal_delete"),
-    path("kpis/experiments/", report_views.experiment_list, name="experiments"),
-    path("kpis/experiments/new/", report_views.experiment_create, name="experiment_create"),
-    path("kpis/experiments/<int:pk>/", report_views.experiment_detail, name="experiment_detail"),
+urlpatterns = [
+    path("kpis/", overview.overview, name="overview"),
+    path("kpis/cohorts/", cohorts.cohort_page, name="cohorts"),
+    path("kpis/churn/", churn.churn_report, name="churn"),
+    path("kpis/health/", health.health_report, name="health"),
+    path("kpis/scoreboard/", scoreboard.scoreboard, name="scoreboard"),
+    path("kpis/goals/", goals.goal_list, name="goals"),
+    path("kpis/goals/new/", goals.goal_create, name="goal_create"),
+    path("kpis/goals/<int:pk>/edit/", goals.goal_edit, name="goal_edit"),
+    path("kpis/goals/<int:pk>/delete/", goals.goal_delete, name="goal_delete"),
+    path("kpis/experiments/", experiments.experiment_list, name="experiments"),
+    path("kpis/experiments/new/", experiments.experiment_create, name="experiment_create"),
+    path("kpis/experiments/<int:pk>/", experiments.experiment_detail, name="experiment_detail"),
     path(
         "kpis/experiments/<int:pk>/assign/",
-        report_views.experiment_assign,
+        experiments.experiment_assign,
         name="experiment_assign",
     ),
-    path("kpis/plays/<int:pk>/done/", report_views.play_done, name="play_done"),
-]
-
-# The overview and cohorts (csm/kpi_views.py).
-urlpatterns += [
-    path("kpis/", kpi_views.overview, name="overview"),
-    path("kpis/cohorts/", kpi_views.cohort_page, name="cohorts"),
+    path("kpis/plays/<int:pk>/done/", experiments.play_done, name="play_done"),
 ]

@@ -29,6 +29,9 @@ from django.utils.translation import ngettext
 from accounts.models import Account
 from csm.lib.bulk import update_rows
 from csm.workflow.models import Milestone, RiskItem, RiskReason
+from csm.workflow.risk_actions import checklist_for as save_play_checklist
+from csm.workflow.touches import with_next_touch_due
+from feedback.services import detractor_answers, local_day_bounds
 from health.models import HealthScore
 
 RISK_WEIGHTS: dict[str, Decimal] = {
@@ -169,8 +172,6 @@ def detractor_words(
 def _detractor_reasons(day: date) -> dict[int, list[Reason]]:
     """Accounts with a detractor answer in the DETRACTOR_DAYS up to D: the latest one in words
     (one query over that window's detractor answers)."""
-    from feedback.services import detractor_answers, local_day_bounds
-
     start, _end = local_day_bounds(day - timedelta(days=DETRACTOR_DAYS - 1))
     _start, end = local_day_bounds(day)
     latest: dict[int, dict[str, Any]] = {}
@@ -203,9 +204,7 @@ def _detractor_reasons(day: date) -> dict[int, list[Reason]]:
 
 
 def _touch_reasons(day: date, account_ids: list[int]) -> dict[int, list[Reason]]:
-    """Tier A and B accounts whose cadence touch is overdue (csm.workflow.touches computes the cadence)."""
-    from csm.workflow.touches import with_next_touch_due
-
+    """Tier A and B accounts whose cadence touch is overdue (cadence: csm.workflow.touches)."""
     overdue: dict[int, list[Reason]] = {}
     accounts = with_next_touch_due(Account.objects.filter(pk__in=account_ids, tier__in=["A", "B"]))
     for account_id, tier, due in accounts.values_list("pk", "tier", "next_touch_due"):
@@ -225,7 +224,7 @@ def refresh_risk_items(
 ) -> dict[str, int]:
     """Open, update and note the clearing of risk items for `day` (see the module docstring)."""
     if checklist_for is None:
-        from csm.workflow.risk_actions import checklist_for
+        checklist_for = save_play_checklist
 
     scores = list(
         HealthScore.objects.filter(day=day)

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD, seed_demo
+from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD
+from csm.demo.seed import seed_demo
 from csm.kpis.models import KpiSnapshot
 from csm.nightly import run_nightly
 from tests.browser.conftest import ARTIFACTS

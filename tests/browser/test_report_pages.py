@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Account, User
-from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD, seed_demo
+from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD
+from csm.demo.seed import seed_demo
 from csm.kpis.experiments import assign_experiment
 from csm.kpis.models import Goal
 from csm.nightly import run_nightly, run_one_day

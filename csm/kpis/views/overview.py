@@ -1,6 +1,6 @@
-"""The KPI overview and cohorts pages (DESIGN §4), read from what the nightly run stored:
-KpiSnapshot rows for the overview, MrrMovement rows for the cohorts. Managers see everything and
-may pick a CSM's book; a CSM sees their own book only. `?format=csv` exports the pages' tables.
+"""The KPI overview (docs/definitions.md), read from the KpiSnapshot rows the nightly run stored:
+cards with definitions and counts, 24-month trend charts, MRR movements and goals. Managers see
+everything and may pick a CSM's book; a CSM sees their own book. `?format=csv` exports the table.
 """
 
 from __future__ import annotations
@@ -8,111 +8,33 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.access import AuthenticatedHttpRequest
-from accounts.models import Role, User
 from accounts.mrr import Month
-from accounts.scopes import SCOPE_ALL, owner_scope
 from csm.kpis import metrics as kpi_rules
 from csm.kpis.goals import goals_for_overview
 from csm.kpis.models import KpiSnapshot
-from csm.kpis.snapshots import cohort_table
+from csm.kpis.views.scope import (
+    HEALTHY_MONTHLY_CHURN,
+    TREND_MONTHS,
+    as_float,
+    book_scope,
+    currency_symbol,
+    money,
+    number,
+    owner_query,
+    pct_points,
+    percent,
+    scope_slug,
+)
 from csm.lib.csv_export import csv_response
-from csm.lib.numbers import money_text
-
-TREND_MONTHS = 24
-HEALTHY_MONTHLY_CHURN = 0.006  # ~7% a year (DESIGN §2)
-
-
-# --- Scope ---------------------------------------------------------------------------------------
-
-
-class ScopeForm(forms.Form):
-    """A manager's choice of book: the whole team, or one CSM."""
-
-    owner = forms.TypedChoiceField(
-        coerce=int, required=False, empty_value=None, label=gettext_lazy("Book")
-    )
-
-    def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.people = people  # the template writes the picker's options from these
-        # The people are already loaded: the choices come from them, not from another query.
-        self.fields["owner"].choices = [("", _("Whole team"))] + [  # type: ignore[attr-defined]
-            (p.pk, str(p)) for p in people
-        ]
-
-
-def _scope(request: AuthenticatedHttpRequest) -> tuple[str, User | None, ScopeForm | None]:
-    """(scope key, the CSM whose book it is or None for everyone, the manager's form; its
-    `people` are the CSMs to pick from).
-
-    A CSM sees their own book; asking for anybody else's is refused (403). A manager's bad
-    `owner` value is shown next to the picker and the whole team is shown instead."""
-    user = request.user
-    if not user.is_manager:
-        asked = request.GET.get("owner", "")
-        if asked and asked != str(user.pk):
-            raise PermissionDenied("a CSM sees only their own book")
-        return owner_scope(user.pk), user, None
-    # list(): the CSMs fill the picker and validate the choice, from one query.
-    people = list(User.objects.filter(is_active=True, role=Role.CSM))
-    form = ScopeForm(request.GET or None, people=people)
-    if form.is_bound and form.is_valid() and form.cleaned_data["owner"] is not None:
-        owner = next(p for p in people if p.pk == form.cleaned_data["owner"])
-        return owner_scope(owner.pk), owner, form
-    return SCOPE_ALL, None, form
-
-
-def _template(request: AuthenticatedHttpRequest, name: str, partial: str) -> str:
-    if request.htmx and not request.htmx.boosted:
-        return f"{name}#{partial}"
-    return name
-
-
-def _scope_slug(scope: str) -> str:
-    return scope.replace(":", "-")
-
-
-# --- Formatting ----------------------------------------------------------------------------------
-
-
-def _money(symbol: str, value: str | Decimal | None, places: int = 0) -> str:
-    if value is None:
-        return "—"
-    return money_text(value, symbol, places)
-
-
-def _percent(rate: float | None, places: int = 1) -> str:
-    if rate is None:
-        return "—"
-    return f"{floatformat(rate * 100, places)}%"
-
-
-def _number(value: float | None, places: int = 2) -> str:
-    return "—" if value is None else floatformat(value, places)
-
-
-def _float(value: str | float | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _pct_points(rate: float | None) -> float | None:
-    return None if rate is None else round(rate * 100, 3)
-
+from csm.lib.http import partial_template
 
 # --- Overview ------------------------------------------------------------------------------------
 
@@ -120,7 +42,7 @@ def _pct_points(rate: float | None) -> float | None:
 def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> list[dict[str, str]]:
     """The headline numbers of one month, each with its definition and the counts behind it."""
     v = values
-    money = lambda key: _money(symbol, v[key])  # noqa: E731
+    money = lambda key: money(symbol, v[key])  # noqa: E731
     lost = Decimal(v["mrr_churn"]) + Decimal(v["mrr_contraction"])
     return [
         {
@@ -148,7 +70,7 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "logo_churn",
             "label": _("Logo churn"),
-            "value": _percent(v["customer_churn_rate"]),
+            "value": percent(v["customer_churn_rate"]),
             "detail": _("%(churned)s of %(start)s customers")
             % {
                 "churned": intcomma(v["churned_customers"]),
@@ -162,19 +84,19 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "gross_churn",
             "label": _("Gross MRR churn"),
-            "value": _percent(v["gross_mrr_churn_rate"]),
+            "value": percent(v["gross_mrr_churn_rate"]),
             "detail": _("%(lost)s lost of %(start)s")
-            % {"lost": _money(symbol, lost), "start": money("mrr_start")},
+            % {"lost": money(symbol, lost), "start": money("mrr_start")},
             "definition": _("(Churned MRR + contraction) ÷ MRR at the start of the month."),
         },
         {
             "key": "net_churn",
             "label": _("Net MRR churn"),
-            "value": _percent(v["net_mrr_churn_rate"]),
+            "value": percent(v["net_mrr_churn_rate"]),
             "detail": _("%(lost)s lost, %(won)s won back by expansion and reactivation")
             % {
-                "lost": _money(symbol, lost),
-                "won": _money(symbol, Decimal(v["mrr_expansion"]) + Decimal(v["mrr_reactivation"])),
+                "lost": money(symbol, lost),
+                "won": money(symbol, Decimal(v["mrr_expansion"]) + Decimal(v["mrr_reactivation"])),
             },
             "definition": _(
                 "(Churned MRR + contraction − expansion − reactivation) ÷ MRR at the start of the "
@@ -184,10 +106,10 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "grr",
             "label": _("GRR"),
-            "value": _percent(v["grr"]),
+            "value": percent(v["grr"]),
             "detail": _("%(kept)s kept of %(start)s")
             % {
-                "kept": _money(symbol, Decimal(v["mrr_start"]) - lost),
+                "kept": money(symbol, Decimal(v["mrr_start"]) - lost),
                 "start": money("mrr_start"),
             },
             "definition": _(
@@ -197,7 +119,7 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "nrr",
             "label": _("NRR"),
-            "value": _percent(v["nrr"]),
+            "value": percent(v["nrr"]),
             "detail": _("expansion %(expansion)s") % {"expansion": money("mrr_expansion")},
             "definition": _(
                 "Net revenue retention: (MRR at start − churn − contraction + expansion) ÷ MRR "
@@ -207,11 +129,11 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "quick_ratio",
             "label": _("Quick ratio"),
-            "value": _number(v["quick_ratio"]),
+            "value": number(v["quick_ratio"]),
             "detail": _("%(won)s new and expansion vs %(lost)s lost")
             % {
-                "won": _money(symbol, Decimal(v["mrr_new"]) + Decimal(v["mrr_expansion"])),
-                "lost": _money(symbol, lost),
+                "won": money(symbol, Decimal(v["mrr_new"]) + Decimal(v["mrr_expansion"])),
+                "lost": money(symbol, lost),
             },
             "definition": _(
                 "(New MRR + expansion) ÷ (churned MRR + contraction). Above 4 is efficient growth."
@@ -220,7 +142,7 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "arpa",
             "label": _("ARPA"),
-            "value": _money(symbol, v["arpa"], 2),
+            "value": money(symbol, v["arpa"], 2),
             "detail": _("%(mrr)s ÷ %(customers)s customers")
             % {"mrr": money("mrr_end"), "customers": intcomma(v["customers_end"])},
             "definition": _("Average revenue per account: MRR at month end ÷ customers."),
@@ -228,10 +150,10 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "ltv",
             "label": _("LTV"),
-            "value": _money(symbol, v["ltv"]),
+            "value": money(symbol, v["ltv"]),
             "detail": (
                 _("ARPA at %(churn)s mean monthly logo churn")
-                % {"churn": _percent(float(ltv_churn), 2)}
+                % {"churn": percent(float(ltv_churn), 2)}
                 if ltv_churn
                 else _("no churn in the six months before: not defined")
             ),
@@ -271,7 +193,7 @@ def _with_changes(
     changes: dict[str, tuple[str, str]] = {}
     mrr = Decimal(current["mrr_end"]) - Decimal(previous["mrr_end"])
     changes["mrr"] = (
-        f"{arrow(float(mrr))} {_money(symbol, abs(mrr))}",
+        f"{arrow(float(mrr))} {money(symbol, abs(mrr))}",
         "up" if mrr > 0 else "down" if mrr < 0 else "",
     )
     customers = current["customers_end"] - previous["customers_end"]
@@ -342,7 +264,7 @@ def _charts(snapshots: list[KpiSnapshot]) -> dict[str, Any]:
     labels = [s.month.strftime("%Y-%m") for s in snapshots]
     values = [s.values for s in snapshots]
 
-    def series(key: str, convert: Any = _float) -> list[Any]:
+    def series(key: str, convert: Any = as_float) -> list[Any]:
         return [convert(v[key]) for v in values]
 
     def negative(key: str) -> list[float]:
@@ -404,17 +326,17 @@ def _charts(snapshots: list[KpiSnapshot]) -> dict[str, Any]:
             "datasets": [
                 {
                     "label": _("Logo churn"),
-                    "values": series("customer_churn_rate", _pct_points),
+                    "values": series("customer_churn_rate", pct_points),
                     "color": "#dc2626",
                 },
                 {
                     "label": _("Gross MRR churn"),
-                    "values": series("gross_mrr_churn_rate", _pct_points),
+                    "values": series("gross_mrr_churn_rate", pct_points),
                     "color": "#f59e0b",
                 },
                 {
                     "label": _("Net MRR churn"),
-                    "values": series("net_mrr_churn_rate", _pct_points),
+                    "values": series("net_mrr_churn_rate", pct_points),
                     "color": "#7c3aed",
                 },
                 {
@@ -430,8 +352,8 @@ def _charts(snapshots: list[KpiSnapshot]) -> dict[str, Any]:
             "labels": labels,
             "format": "percent",
             "datasets": [
-                {"label": _("NRR"), "values": series("nrr", _pct_points), "color": "#2563eb"},
-                {"label": _("GRR"), "values": series("grr", _pct_points), "color": "#0f766e"},
+                {"label": _("NRR"), "values": series("nrr", pct_points), "color": "#2563eb"},
+                {"label": _("GRR"), "values": series("grr", pct_points), "color": "#0f766e"},
                 {
                     "label": _("100%"),
                     "values": [100] * len(values),
@@ -495,18 +417,18 @@ OVERVIEW_COLUMNS = list(kpi_rules.KPI_KEYS)
 
 @login_required
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
-    scope, owner, form = _scope(request)
+    scope, owner, form = book_scope(request)
     # One query: the scope's latest snapshots, newest first, then put oldest first for the charts.
     snapshots = list(KpiSnapshot.objects.filter(scope=scope).order_by("-month")[:TREND_MONTHS])[
         ::-1
     ]
     if request.GET.get("format") == "csv":
         return csv_response(
-            f"kpis-{_scope_slug(scope)}",
+            f"kpis-{scope_slug(scope)}",
             OVERVIEW_COLUMNS,
             [[s.values.get(key) for key in OVERVIEW_COLUMNS] for s in snapshots],
         )
-    symbol = _currency_symbol()
+    symbol = currency_symbol()
     latest = snapshots[-1] if snapshots else None
     context: dict[str, Any] = {
         "nav": "kpis",
@@ -527,21 +449,13 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         else [],
         "charts": _chart_list(snapshots) if snapshots else [],
         "rows": [_table_row(s, symbol) for s in reversed(snapshots)],
-        "query": _owner_query(owner, form),
+        "query": owner_query(owner, form),
         # Goals against their targets (csm/goals.py), for the book shown.
         "goals": goals_for_overview(owner),
     }
     return TemplateResponse(
-        request, _template(request, "csm/kpi_overview.html", "kpi-body"), context
+        request, partial_template(request, "csm/kpi_overview.html", "kpi-body"), context
     )
-
-
-def _currency_symbol() -> str:
-    return settings.CURRENCY_SYMBOL
-
-
-def _owner_query(owner: User | None, form: ScopeForm | None) -> str:
-    return f"owner={owner.pk}" if owner is not None and form is not None else ""
 
 
 def _table_row(snapshot: KpiSnapshot, symbol: str) -> dict[str, Any]:
@@ -549,136 +463,21 @@ def _table_row(snapshot: KpiSnapshot, symbol: str) -> dict[str, Any]:
     return {
         "month": snapshot.month.strftime("%Y-%m"),
         "closed": snapshot.closed,
-        "mrr": _money(symbol, v["mrr_end"]),
+        "mrr": money(symbol, v["mrr_end"]),
         "customers": intcomma(v["customers_end"]),
-        "new": _money(symbol, v["mrr_new"]),
-        "reactivation": _money(symbol, v["mrr_reactivation"]),
-        "expansion": _money(symbol, v["mrr_expansion"]),
-        "contraction": _money(symbol, v["mrr_contraction"]),
-        "churn": _money(symbol, v["mrr_churn"]),
-        "logo_churn": _percent(v["customer_churn_rate"]),
+        "new": money(symbol, v["mrr_new"]),
+        "reactivation": money(symbol, v["mrr_reactivation"]),
+        "expansion": money(symbol, v["mrr_expansion"]),
+        "contraction": money(symbol, v["mrr_contraction"]),
+        "churn": money(symbol, v["mrr_churn"]),
+        "logo_churn": percent(v["customer_churn_rate"]),
         "churned": f"{v['churned_customers']}/{v['customers_start']}",
-        "gross": _percent(v["gross_mrr_churn_rate"]),
-        "net": _percent(v["net_mrr_churn_rate"]),
-        "grr": _percent(v["grr"]),
-        "nrr": _percent(v["nrr"]),
-        "quick_ratio": _number(v["quick_ratio"]),
-        "arpa": _money(symbol, v["arpa"]),
-        "ltv": _money(symbol, v["ltv"]),
+        "gross": percent(v["gross_mrr_churn_rate"]),
+        "net": percent(v["net_mrr_churn_rate"]),
+        "grr": percent(v["grr"]),
+        "nrr": percent(v["nrr"]),
+        "quick_ratio": number(v["quick_ratio"]),
+        "arpa": money(symbol, v["arpa"]),
+        "ltv": money(symbol, v["ltv"]),
         "nps": "—" if v["nps"] is None else floatformat(v["nps"], 0),
     }
-
-
-# --- Cohorts -------------------------------------------------------------------------------------
-
-
-def _shade(value: Decimal | None, *, revenue: bool) -> dict[str, Any] | None:
-    """A cell's text and its background: the higher the retention, the stronger the colour."""
-    if value is None:
-        return None
-    ratio = float(value)
-    strength = max(0.0, min(ratio, 1.0))
-    colour = "37, 99, 235" if ratio <= 1 or not revenue else "22, 163, 74"
-    return {
-        "text": f"{floatformat(ratio * 100, 0)}%",
-        "style": f"background: rgba({colour}, {0.08 + 0.72 * strength:.2f});"
-        + (" color: #fff;" if strength > 0.6 else ""),
-    }
-
-
-def _cells_html(cells: list[dict[str, Any] | None]) -> str:
-    """A row's cells as HTML, built here: ~1,200 cells through the template loop cost more than
-    the rest of the page. A future month is an empty cell."""
-    future = mark_safe('<td class="cell future"></td>')  # a constant
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (
-                future
-                if cell is None
-                else format_html(
-                    '<td class="cell" style="{}">{}</td>', cell["style"], cell["text"]
-                ),
-            )
-            for cell in cells
-        ),
-    )
-
-
-def _cohort_row(month: Month, size: str, cells: list[dict[str, Any] | None]) -> dict[str, Any]:
-    return {"month": str(month), "size": size, "cells": cells, "html": _cells_html(cells)}
-
-
-@login_required
-def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    scope, owner, form = _scope(request)
-    latest = (
-        KpiSnapshot.objects.filter(scope=SCOPE_ALL)
-        .order_by("-month")
-        .values_list("month", flat=True)
-        .first()
-    )
-    rows: list[kpi_rules.CohortRow] = []
-    last = Month.of(latest) if latest else Month.of(timezone.localdate())
-    if latest is not None:
-        rows = cohort_table(last=last, owner_id=None if owner is None else owner.pk)
-    width = max((len(row.cells) for row in rows), default=0)
-    table = request.GET.get("table", "logo")
-    if request.GET.get("format") == "csv":
-        if table not in ("logo", "revenue"):
-            table = "logo"
-        header = [_("cohort"), _("customers"), _("mrr")] + [str(k) for k in range(width)]
-        out = []
-        for row in rows:
-            ratios = row.logo if table == "logo" else row.revenue
-            out.append(
-                [str(row.month), row.size, str(row.mrr)]
-                + [None if r is None else f"{r:.6f}" for r in ratios]
-            )
-        return csv_response(f"cohorts-{table}-{_scope_slug(scope)}", header, out)
-    symbol = _currency_symbol()
-    context = {
-        "nav": "kpis",
-        "kpi_nav": "cohorts",
-        "form": form,
-        "people": form.people if form else [],
-        "owner": owner,
-        "scope": scope,
-        "last": last,
-        "columns": list(range(width)),
-        "tables": [
-            {
-                "key": "logo",
-                "title": _("Logo retention"),
-                "note": _("share of the cohort's customers still paying"),
-                "size_label": _("Customers"),
-                "rows": [
-                    _cohort_row(
-                        row.month,
-                        intcomma(row.size),
-                        [_shade(r, revenue=False) for r in row.logo],
-                    )
-                    for row in rows
-                ],
-            },
-            {
-                "key": "revenue",
-                "title": _("Revenue retention"),
-                "note": _("the cohort's MRR ÷ its first month's MRR"),
-                "size_label": _("First MRR"),
-                "rows": [
-                    _cohort_row(
-                        row.month,
-                        _money(symbol, row.mrr),
-                        [_shade(r, revenue=True) for r in row.revenue],
-                    )
-                    for row in rows
-                ],
-            },
-        ],
-        "query": _owner_query(owner, form),
-    }
-    return TemplateResponse(
-        request, _template(request, "csm/kpi_cohorts.html", "kpi-body"), context
-    )

@@ -19,9 +19,9 @@ from accounts.scopes import filter_people, in_book
 from csm.lib.csv_export import csv_response
 from csm.lib.http import partial_template
 from csm.workflow.models import Touch, TouchKind
-from feedback.models import Response
+from feedback.models import Response, detractor_q
 from feedback.report_forms import DetractorFilterForm
-from feedback.report_views import PAGE_SIZE, detractor_q
+from feedback.report_views import PAGE_SIZE
 
 
 def detractors_without_follow_up(user: User, filters: dict[str, Any]) -> QuerySet[Response]:

@@ -9,14 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.models import Account, User
-from csm.demo.accounts import (
-    DEMO_CSM_EMAIL,
-    DEMO_MANAGER_EMAIL,
-    DEMO_PASSWORD,
-    MAX_MONTHS,
-    seed_demo,
-)
+from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD, MAX_MONTHS
 from csm.demo.churns import seed_churn_records
+from csm.demo.seed import seed_demo
 from csm.demo.surveys import seed_survey_history
 from csm.demo.workflow import simulate_queue_work
 from csm.nightly import run_nightly
