@@ -29,7 +29,16 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Contact)
-admin.site.register(Subscription)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["subscription_id", "account", "start_date", "end_date", "amount", "interval"]
+    readonly_fields = ["mrr"]
+
+    def save_model(self, request, obj, form, change):
+        obj.set_mrr()  # MRR follows the amount and interval, as the imports store it
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(AuditEntry)

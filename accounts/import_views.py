@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from accounts import imports
+from accounts import import_values, imports
 from accounts.access import AuthenticatedHttpRequest, manager_required
 from accounts.models import ImportBatch, ImportKind
 
@@ -45,7 +45,7 @@ class ImportUploadForm(forms.Form):
                 % {"limit": imports.MAX_FILE_BYTES // (1024 * 1024)}
             )
         try:
-            text = imports.decode(upload.read())
+            text = import_values.decode(upload.read())
         except ValueError:
             raise forms.ValidationError(
                 _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")

@@ -374,7 +374,7 @@ class _SubscriptionRows(_Kind):
 
     def new(self, values: dict[str, Any]) -> Subscription:
         subscription = Subscription(**values)
-        subscription.set_mrr()  # bulk_create skips save()
+        subscription.set_mrr()
         return subscription
 
     def change(self, obj: Subscription, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

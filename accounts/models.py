@@ -181,8 +181,8 @@ class Account(models.Model):
         _("tier override"), max_length=1, choices=Tier.choices, blank=True
     )
     tier_override_reason = models.TextField(_("reason for the tier override"), blank=True)
-    # The latest CSM touch and the latest automated one, kept by csm.workflow.models.Touch.save
-    # (and csm.workflow.touches.refresh_last_touches for touches written in bulk), so the cadence
+    # The latest CSM touch and the latest automated one, kept by csm.workflow.touches.add_touch
+    # (and refresh_last_touches for touches written in bulk), so the cadence
     # is read from the row: a subquery per account cost 160 ms on the managers' Today at 50,000
     # accounts.
     last_csm_touch_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -275,11 +275,9 @@ class Subscription(models.Model):
         return self.subscription_id
 
     def set_mrr(self) -> None:
+        """Store the MRR its amount and interval give (accounts.mrr). Every writer calls it: the
+        imports, the demo and the admin."""
         self.mrr = mrr_rules.subscription_mrr(self.amount, self.interval)
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.set_mrr()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class ScopeKind(models.TextChoices):

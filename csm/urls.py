@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import urls as account_urls
 from csm.workflow.urls import accounts as account_page_urls
@@ -32,6 +33,11 @@ urlpatterns = [
     path("", include("csm.workflow.urls.touches")),
     path("", include("csm.workflow.urls.blueprints")),
     path("", include("csm.workflow.urls.risk")),
+    # The at-risk queue's address before it was named "risk": bookmarks keep working.
+    path(
+        "queue/",
+        RedirectView.as_view(pattern_name="risk:list", query_string=True, permanent=True),
+    ),
     path("", include("csm.kpis.urls")),
     # "feedback_reports": the feedback pages (feedback) and detractors without follow-up (workflow).
     path(

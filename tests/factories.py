@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 
 from accounts.models import Account, Contact, Role, Subscription, User
+from accounts.mrr import subscription_mrr
 from health.scoring import band_for
 
 
@@ -50,6 +51,8 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     end_date = None
     amount = Decimal("100.00")
     interval = "month"
+    # Stored as the imports store it (Subscription.set_mrr).
+    mrr = factory.LazyAttribute(lambda s: subscription_mrr(s.amount, s.interval))
 
 
 class HealthScoreFactory(factory.django.DjangoModelFactory):

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 
 from accounts.models import Account
-from csm.workflow.models import Touch, TouchKind
-from csm.workflow.touches import CADENCE_DAYS, cadence_days, with_next_touch_due
+from csm.workflow.models import TouchKind
+from csm.workflow.touches import CADENCE_DAYS, add_touch, cadence_days, with_next_touch_due
 from tests.factories import AccountFactory
 
 TODAY = date(2026, 11, 23)
@@ -24,7 +24,7 @@ def frozen():
 
 
 def touch(account, when, kind=TouchKind.CALL):
-    return Touch.objects.create(account=account, kind=kind, summary="Check-in", happened_at=when)
+    return add_touch(account_id=account.pk, kind=kind, summary="Check-in", happened_at=when)
 
 
 def at(day, hour=10):

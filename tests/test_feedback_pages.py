@@ -13,7 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from csm.workflow.models import Touch
+from csm.workflow.touches import add_touch
 from feedback.models import (
     Competitor,
     Invitation,
@@ -334,8 +334,8 @@ def test_the_stream_costs_the_same_queries_for_5_or_40_comments(
 def test_detractors_leave_the_list_when_touched_or_marked(alice_client, alice, surveys):
     account = AccountFactory(owner=alice, name="Grumpy Co")
     touched = answer(surveys, account, 2, at=NOW - timedelta(days=5))
-    Touch.objects.create(
-        account=account,
+    add_touch(
+        account_id=account.pk,
         kind="call",
         happened_at=NOW - timedelta(days=4),
         author=alice,
@@ -344,7 +344,7 @@ def test_detractors_leave_the_list_when_touched_or_marked(alice_client, alice, s
     waiting = answer(surveys, account, 6, at=NOW - timedelta(days=2))
     answer(surveys, account, 7)  # a passive
     csat = answer(surveys, AccountFactory(owner=alice), 1, kind="csat")
-    Touch.objects.create(account=csat.account, kind="automated", happened_at=NOW, summary="Tips")
+    add_touch(account_id=csat.account_id, kind="automated", happened_at=NOW, summary="Tips")
 
     ids = [r.pk for r, _can in alice_client.get(DETRACTORS).context["rows"]]
     assert ids == [csat.pk, waiting.pk]

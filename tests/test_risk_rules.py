@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from csm.workflow.models import Blueprint, Milestone, RiskItem, Touch
+from csm.workflow.models import Blueprint, Milestone, RiskItem
 from csm.workflow.risk import refresh_risk_items, risk_weight
+from csm.workflow.touches import add_touch
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
 D = date(2026, 11, 20)
@@ -125,8 +126,8 @@ def test_a_tier_a_touch_overdue_fires_but_not_for_tier_c(db):
     c_account = customer(tier="C")
     for account in (a_account, c_account):
         scored(account)
-        Touch.objects.create(
-            account=account,
+        add_touch(
+            account_id=account.pk,
             kind="call",
             summary="Check-in",
             happened_at=_at(D - timedelta(days=12)),

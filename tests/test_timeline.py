@@ -10,8 +10,9 @@ import time_machine
 from django.urls import reverse
 
 from accounts.audit import record_changes
-from csm.workflow.models import RiskItem, Touch
+from csm.workflow.models import RiskItem
 from csm.workflow.timeline import account_timeline
+from csm.workflow.touches import add_touch
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
 TODAY = date(2026, 11, 23)
@@ -30,8 +31,8 @@ def at(day, hour=12):
 def history(account, actor, n=1):
     """n of each kind of event, at known times."""
     for i in range(n):
-        Touch.objects.create(
-            account=account,
+        add_touch(
+            account_id=account.pk,
             kind="call",
             summary=f"Call {i}",
             author=actor,

@@ -311,8 +311,8 @@ def measure_pages() -> dict[str, float]:
     pages: dict[str, tuple[Client, Callable[[], str]]] = {
         "today": (csm, lambda: reverse("home")),
         "today_manager": (manager, lambda: reverse("home")),
-        "queue": (csm, lambda: reverse("queue:list")),
-        "queue_manager": (manager, lambda: reverse("queue:list")),
+        "queue": (csm, lambda: reverse("risk:list")),
+        "queue_manager": (manager, lambda: reverse("risk:list")),
         "account_detail": (
             manager,
             lambda: reverse("accounts:detail", args=[rng.choice(external_ids)]),

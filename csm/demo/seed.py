@@ -105,7 +105,7 @@ def seed_demo(
                 amount=sub.amount,
                 interval=sub.interval,
             )
-            subscription.set_mrr()  # bulk_create skips save(), which sets it
+            subscription.set_mrr()
             subscriptions.append(subscription)
         Subscription.objects.bulk_create(subscriptions, batch_size=1000)
 

@@ -95,7 +95,7 @@ def seed_touches(*, seed: int, today: date) -> int:
     return len(touches)
 
 
-def simulate_queue_work(*, seed: int, today: date) -> int:
+def simulate_risk_work(*, seed: int, today: date) -> int:
     """After the demo's 90-day backfill: the items whose rules stopped firing were worked by their
     CSMs; resolve most as saved, the rest as not a risk. Returns how many were resolved."""
     rng = random.Random(seed * 104729 + 3)

@@ -4,7 +4,6 @@ blueprints with milestones, and the at-risk queue with its save plays."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -32,7 +31,8 @@ class TouchOutcome(models.TextChoices):
 
 
 class Touch(models.Model):
-    """A logged interaction with an account; automated ones are written by the outbox."""
+    """A logged interaction with an account; automated ones are the usage-tips emails. Written
+    through csm.workflow.touches.add_touch, which keeps the account's latest-touch columns."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="touches")
     kind = models.CharField(_("kind"), max_length=16, choices=TouchKind.choices)
@@ -55,18 +55,6 @@ class Touch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.happened_at:%Y-%m-%d}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save, and move the account's latest-touch column up to this touch when it is newer
-        (the cadence reads that column; csm.workflow.touches)."""
-        super().save(*args, **kwargs)
-        column = (
-            "last_automated_touch_at" if self.kind == TouchKind.AUTOMATED else "last_csm_touch_at"
-        )
-        Account.objects.filter(
-            Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": self.happened_at}),
-            pk=self.account_id,
-        ).update(**{column: self.happened_at})
 
 
 class UsageTip(models.Model):

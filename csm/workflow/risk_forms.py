@@ -47,7 +47,7 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
 
 
-class QueueFilterForm(forms.Form):
+class RiskFilterForm(forms.Form):
     """The queue's filters, read from the query string. A bad value drops only that filter."""
 
     who = forms.ChoiceField(label=_("Assigned to"), required=False, widget=QuickSelect)
@@ -235,6 +235,6 @@ def actions_for(
         if form is None and inline:
             form = blank_form(name, item, people or [])
         # The form's URL only when the form is rendered (reverse() is not free on 25 rows).
-        url = reverse(f"queue:{name}", args=[item.pk]) if form is not None else ""
+        url = reverse(f"risk:{name}", args=[item.pk]) if form is not None else ""
         actions.append(RiskAction(name, str(label), url, form))
     return actions

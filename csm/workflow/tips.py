@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Contact, Subscription, Tier, active_on
 from csm.lib.models import OutboxEmail
 from csm.workflow.models import Touch, TouchKind, UsageTip
+from csm.workflow.touches import add_touch
 from health.models import UsageEvent
 
 USAGE_TIPS = "usage_tips"
@@ -128,7 +129,7 @@ def log_tips_touch(email: OutboxEmail) -> None:
     C cadence counts (csm.workflow.touches.with_next_touch_due). Other emails log nothing."""
     if email.kind != USAGE_TIPS or email.account_id is None:
         return
-    Touch.objects.create(
+    add_touch(
         account_id=email.account_id,
         kind=TouchKind.AUTOMATED,
         happened_at=email.sent_at,

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
@@ -70,8 +70,8 @@ def log_touch(
         raise ValueError(f"a CSM cannot log a touch of kind {kind!r}")
     if outcome and outcome not in TouchOutcome.values:
         raise ValueError(f"unknown outcome {outcome!r}")
-    return Touch.objects.create(
-        account=account,
+    return add_touch(
+        account_id=account.pk,
         kind=kind,
         happened_at=happened_at or timezone.now(),
         author=actor,
@@ -80,6 +80,39 @@ def log_touch(
         next_step=next_step,
         next_step_due=next_step_due,
     )
+
+
+@transaction.atomic
+def add_touch(
+    *,
+    account_id: int,
+    kind: str,
+    happened_at: datetime,
+    summary: str,
+    author: User | None = None,
+    outcome: str = "",
+    next_step: str = "",
+    next_step_due: date | None = None,
+) -> Touch:
+    """Write a touch and move the account's latest-touch column up to it when it is newer (the
+    cadence reads that column). Every single touch goes through here; touches written in bulk
+    (seed data) call refresh_last_touches afterwards instead."""
+    touch = Touch.objects.create(
+        account_id=account_id,
+        kind=kind,
+        happened_at=happened_at,
+        author=author,
+        summary=summary,
+        outcome=outcome,
+        next_step=next_step,
+        next_step_due=next_step_due,
+    )
+    column = "last_automated_touch_at" if kind == TouchKind.AUTOMATED else "last_csm_touch_at"
+    Account.objects.filter(
+        Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": happened_at}),
+        pk=account_id,
+    ).update(**{column: happened_at})
+    return touch
 
 
 # --- Queries --------------------------------------------------------------------------------------
@@ -99,7 +132,7 @@ def _latest_touch_at(*, automated: bool, before: datetime | None = None) -> Subq
 
 def refresh_last_touches(accounts: AccountQuerySet | None = None) -> int:
     """Recompute the accounts' latest-touch columns from their touches, set-based: for touches
-    written in bulk (seed data), which skip Touch.save. Returns the number of accounts."""
+    written in bulk (seed data), which skip add_touch. Returns the number of accounts."""
     if accounts is None:
         accounts = Account.objects.all()
     return accounts.update(

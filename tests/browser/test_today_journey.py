@@ -59,7 +59,7 @@ def test_a_csm_works_the_top_risk_item_from_today(live_server, page, screenshot)
     screenshot("today-csm")
 
     risks.get_by_role("link", name="Open the queue").click()
-    page.wait_for_url("**/queue/**")
+    page.wait_for_url("**/risk/**")
     row = page.locator(f"#risk-item-{top.pk}")
     assert "Northwind Inc" in row.inner_text()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts import imports
+from accounts import import_values, imports
 from accounts.models import ImportKind
 
 
@@ -18,7 +18,7 @@ def import_file(command: BaseCommand, kind: str, path: Path) -> None:
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        text = imports.decode(data)
+        text = import_values.decode(data)
     except ValueError as exc:
         raise CommandError(f"{path}: {exc}") from None
     try:

@@ -23,7 +23,7 @@ from accounts.scopes import SCOPE_ALL
 from csm.kpis import metrics as kpi_rules
 from csm.kpis.models import KpiSnapshot
 from csm.kpis.snapshots import cohort_table
-from csm.kpis.views.scope import book_scope, currency_symbol, money, owner_query, scope_slug
+from csm.kpis.views.scope import book_scope, currency_symbol, format_money, owner_query, scope_slug
 from csm.lib.csv_export import csv_response
 from csm.lib.http import partial_template
 
@@ -128,7 +128,7 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "rows": [
                     _cohort_row(
                         row.month,
-                        money(symbol, row.mrr),
+                        format_money(symbol, row.mrr),
                         [_shade(r, revenue=True) for r in row.revenue],
                     )
                     for row in rows

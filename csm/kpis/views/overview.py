@@ -26,7 +26,7 @@ from csm.kpis.views.scope import (
     as_float,
     book_scope,
     currency_symbol,
-    money,
+    format_money,
     number,
     owner_query,
     pct_points,
@@ -42,7 +42,7 @@ from csm.lib.http import partial_template
 def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> list[dict[str, str]]:
     """The headline numbers of one month, each with its definition and the counts behind it."""
     v = values
-    money = lambda key: money(symbol, v[key])  # noqa: E731
+    money = lambda key: format_money(symbol, v[key])  # noqa: E731
     lost = Decimal(v["mrr_churn"]) + Decimal(v["mrr_contraction"])
     return [
         {
@@ -86,7 +86,7 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
             "label": _("Gross MRR churn"),
             "value": percent(v["gross_mrr_churn_rate"]),
             "detail": _("%(lost)s lost of %(start)s")
-            % {"lost": money(symbol, lost), "start": money("mrr_start")},
+            % {"lost": format_money(symbol, lost), "start": money("mrr_start")},
             "definition": _("(Churned MRR + contraction) ÷ MRR at the start of the month."),
         },
         {
@@ -95,8 +95,10 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
             "value": percent(v["net_mrr_churn_rate"]),
             "detail": _("%(lost)s lost, %(won)s won back by expansion and reactivation")
             % {
-                "lost": money(symbol, lost),
-                "won": money(symbol, Decimal(v["mrr_expansion"]) + Decimal(v["mrr_reactivation"])),
+                "lost": format_money(symbol, lost),
+                "won": format_money(
+                    symbol, Decimal(v["mrr_expansion"]) + Decimal(v["mrr_reactivation"])
+                ),
             },
             "definition": _(
                 "(Churned MRR + contraction − expansion − reactivation) ÷ MRR at the start of the "
@@ -109,7 +111,7 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
             "value": percent(v["grr"]),
             "detail": _("%(kept)s kept of %(start)s")
             % {
-                "kept": money(symbol, Decimal(v["mrr_start"]) - lost),
+                "kept": format_money(symbol, Decimal(v["mrr_start"]) - lost),
                 "start": money("mrr_start"),
             },
             "definition": _(
@@ -132,8 +134,8 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
             "value": number(v["quick_ratio"]),
             "detail": _("%(won)s new and expansion vs %(lost)s lost")
             % {
-                "won": money(symbol, Decimal(v["mrr_new"]) + Decimal(v["mrr_expansion"])),
-                "lost": money(symbol, lost),
+                "won": format_money(symbol, Decimal(v["mrr_new"]) + Decimal(v["mrr_expansion"])),
+                "lost": format_money(symbol, lost),
             },
             "definition": _(
                 "(New MRR + expansion) ÷ (churned MRR + contraction). Above 4 is efficient growth."
@@ -142,7 +144,7 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "arpa",
             "label": _("ARPA"),
-            "value": money(symbol, v["arpa"], 2),
+            "value": format_money(symbol, v["arpa"], 2),
             "detail": _("%(mrr)s ÷ %(customers)s customers")
             % {"mrr": money("mrr_end"), "customers": intcomma(v["customers_end"])},
             "definition": _("Average revenue per account: MRR at month end ÷ customers."),
@@ -150,7 +152,7 @@ def _cards(values: dict[str, Any], ltv_churn: Decimal | None, symbol: str) -> li
         {
             "key": "ltv",
             "label": _("LTV"),
-            "value": money(symbol, v["ltv"]),
+            "value": format_money(symbol, v["ltv"]),
             "detail": (
                 _("ARPA at %(churn)s mean monthly logo churn")
                 % {"churn": percent(float(ltv_churn), 2)}
@@ -193,7 +195,7 @@ def _with_changes(
     changes: dict[str, tuple[str, str]] = {}
     mrr = Decimal(current["mrr_end"]) - Decimal(previous["mrr_end"])
     changes["mrr"] = (
-        f"{arrow(float(mrr))} {money(symbol, abs(mrr))}",
+        f"{arrow(float(mrr))} {format_money(symbol, abs(mrr))}",
         "up" if mrr > 0 else "down" if mrr < 0 else "",
     )
     customers = current["customers_end"] - previous["customers_end"]
@@ -463,13 +465,13 @@ def _table_row(snapshot: KpiSnapshot, symbol: str) -> dict[str, Any]:
     return {
         "month": snapshot.month.strftime("%Y-%m"),
         "closed": snapshot.closed,
-        "mrr": money(symbol, v["mrr_end"]),
+        "mrr": format_money(symbol, v["mrr_end"]),
         "customers": intcomma(v["customers_end"]),
-        "new": money(symbol, v["mrr_new"]),
-        "reactivation": money(symbol, v["mrr_reactivation"]),
-        "expansion": money(symbol, v["mrr_expansion"]),
-        "contraction": money(symbol, v["mrr_contraction"]),
-        "churn": money(symbol, v["mrr_churn"]),
+        "new": format_money(symbol, v["mrr_new"]),
+        "reactivation": format_money(symbol, v["mrr_reactivation"]),
+        "expansion": format_money(symbol, v["mrr_expansion"]),
+        "contraction": format_money(symbol, v["mrr_contraction"]),
+        "churn": format_money(symbol, v["mrr_churn"]),
         "logo_churn": percent(v["customer_churn_rate"]),
         "churned": f"{v['churned_customers']}/{v['customers_start']}",
         "gross": percent(v["gross_mrr_churn_rate"]),
@@ -477,7 +479,7 @@ def _table_row(snapshot: KpiSnapshot, symbol: str) -> dict[str, Any]:
         "grr": percent(v["grr"]),
         "nrr": percent(v["nrr"]),
         "quick_ratio": number(v["quick_ratio"]),
-        "arpa": money(symbol, v["arpa"]),
-        "ltv": money(symbol, v["ltv"]),
+        "arpa": format_money(symbol, v["arpa"]),
+        "ltv": format_money(symbol, v["ltv"]),
         "nps": "—" if v["nps"] is None else floatformat(v["nps"], 0),
     }

@@ -69,7 +69,7 @@ def scope_slug(scope: str) -> str:
 # --- Formatting ----------------------------------------------------------------------------------
 
 
-def money(symbol: str, value: str | Decimal | None, places: int = 0) -> str:
+def format_money(symbol: str, value: str | Decimal | None, places: int = 0) -> str:
     if value is None:
         return "—"
     return money_text(value, symbol, places)

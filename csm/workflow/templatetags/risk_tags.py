@@ -1,5 +1,5 @@
 """`{% risk_form "snooze" item as form %}`: the bound form the view passed for this item and
-action (with its errors), or a blank one, so each row of "csm/queue.html" renders its forms from
+action (with its errors), or a blank one, so each row of "csm/risk.html" renders its forms from
 one context. `{% risk_actions item as actions %}`: the row's snooze / reassign / resolve forms."""
 
 from __future__ import annotations

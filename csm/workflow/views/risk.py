@@ -40,9 +40,9 @@ from csm.workflow import risk_actions
 from csm.workflow.models import RiskItem, RiskReason, SavePlay
 from csm.workflow.risk_forms import (
     SORTS,
-    QueueFilterForm,
     ReassignForm,
     ResolveForm,
+    RiskFilterForm,
     SavePlaysForm,
     SnoozeForm,
     StepForm,
@@ -117,7 +117,7 @@ def _safe_next(request: AuthenticatedHttpRequest, candidate: str | None) -> str:
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return reverse("queue:list")
+    return reverse("risk:list")
 
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -125,14 +125,14 @@ def _safe_next(request: AuthenticatedHttpRequest, candidate: str | None) -> str:
 
 @login_required
 @require_GET
-def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
+def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
     today = timezone.localdate()
     user = request.user
     people = _people()
     data = request.GET.copy()
     # CSMs start with their own items, managers with everybody's.
     data.setdefault("who", "all" if user.is_manager else "mine")
-    form = QueueFilterForm(data, people=people)
+    form = RiskFilterForm(data, people=people)
     form.is_valid()  # a bad value drops only that filter; its error is shown next to it
     filters = form.cleaned_data
 
@@ -161,9 +161,9 @@ def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
     rows = [_decorate(item, user, today) for item in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    template = "csm/queue.html"
+    template = "csm/risk.html"
     if request.htmx and not request.htmx.boosted:
-        template += "#queue-table"
+        template += "#risk-table"
     return TemplateResponse(
         request,
         template,
@@ -176,7 +176,7 @@ def queue(request: AuthenticatedHttpRequest) -> TemplateResponse:
             "health_day": health_day,
             "today": today,
             "next_url": request.get_full_path(),
-            "nav": "queue",
+            "nav": "risk",
         },
     )
 
@@ -205,7 +205,7 @@ def _row_context(
         "today": today,
         "next_url": next_url,
         "forms_inline": forms_inline,
-        "nav": "queue",
+        "nav": "risk",
     }
 
 
@@ -231,9 +231,9 @@ def item_page(request: AuthenticatedHttpRequest, pk: int) -> TemplateResponse:
         if not actions or not item.can_act:  # type: ignore[attr-defined]
             raise PermissionDenied("not an action you can take on this item")
         return TemplateResponse(
-            request, "csm/queue.html#risk-action", context | {"action": actions[0]}
+            request, "csm/risk.html#risk-action", context | {"action": actions[0]}
         )
-    return TemplateResponse(request, "csm/queue_item.html", context)
+    return TemplateResponse(request, "csm/risk_item.html", context)
 
 
 # --- Inline actions -------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def _respond(
         people=people,
     )
     context.update(risk_form=form, done=done)
-    template = "csm/queue.html#risk-row" if request.htmx else "csm/queue_item.html"
+    template = "csm/risk.html#risk-row" if request.htmx else "csm/risk_item.html"
     return TemplateResponse(request, template, context)
 
 
@@ -383,5 +383,5 @@ def save_plays(request: AuthenticatedHttpRequest) -> HttpResponse:
                 _("Saved the save plays (%(n)s changed). Items already open keep their checklist.")
                 % {"n": changed},
             )
-            return redirect("queue:save_plays")
-    return TemplateResponse(request, "csm/save_plays.html", {"form": form, "nav": "queue"})
+            return redirect("risk:save_plays")
+    return TemplateResponse(request, "csm/save_plays.html", {"form": form, "nav": "risk"})

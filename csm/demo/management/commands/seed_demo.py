@@ -13,7 +13,7 @@ from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD,
 from csm.demo.churns import seed_churn_records
 from csm.demo.seed import seed_demo
 from csm.demo.surveys import seed_survey_history
-from csm.demo.workflow import simulate_queue_work
+from csm.demo.workflow import simulate_risk_work
 from csm.nightly import run_nightly
 from health.queries import HISTORY_DAYS
 
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         yesterday = timezone.localdate() - timedelta(days=1)
         days = run_nightly(day=yesterday, first_day=yesterday - timedelta(days=HISTORY_DAYS - 1))
         self.stdout.write(f"Ran the nightly pipeline for the last {len(days)} days.")
-        simulate_queue_work(seed=seed, today=yesterday)
+        simulate_risk_work(seed=seed, today=yesterday)
         seed_churn_records(seed=seed, today=yesterday)  # every churn, most with a reason
         self.stdout.write(self._logins())
 

@@ -1,4 +1,4 @@
-"""The at-risk queue page (/queue/): who sees what, filters and sort, the inline actions with and
+"""The at-risk queue page (/risk/): who sees what, filters and sort, the inline actions with and
 without htmx, the save plays page, and a query count that does not grow with rows."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from csm.workflow.models import RiskItem, SavePlay
 from tests.factories import AccountFactory, HealthScoreFactory, RiskItemFactory
 
 TODAY = date(2026, 11, 23)
-QUEUE = "/queue/"
+RISK = "/risk/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -40,7 +40,7 @@ def names(response):
 
 
 def test_it_needs_a_login(client, db):
-    response = client.get(QUEUE)
+    response = client.get(RISK)
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
 
@@ -51,11 +51,11 @@ def test_a_csm_sees_their_own_items_by_default(alice_client, alice, bob):
     risk(bob, "Bob's")
     risk(bob, "Given to Alice", assignee=alice)
 
-    response = alice_client.get(QUEUE)
+    response = alice_client.get(RISK)
 
     assert response.status_code == 200
     assert sorted(names(response)) == ["Alice assigned", "Alice unassigned", "Given to Alice"]
-    assert alice_client.get(QUEUE, {"who": "all"}).context["page"].paginator.count == 4
+    assert alice_client.get(RISK, {"who": "all"}).context["page"].paginator.count == 4
 
 
 def test_a_manager_sees_everybodys_items_by_default(maggie_client, alice, bob):
@@ -63,15 +63,15 @@ def test_a_manager_sees_everybodys_items_by_default(maggie_client, alice, bob):
     risk(bob, "Bob's")
     risk(None, "Nobody's")
 
-    assert len(names(maggie_client.get(QUEUE))) == 3
-    assert names(maggie_client.get(QUEUE, {"who": str(bob.pk)})) == ["Bob's"]
-    assert names(maggie_client.get(QUEUE, {"who": "none"})) == ["Nobody's"]
+    assert len(names(maggie_client.get(RISK))) == 3
+    assert names(maggie_client.get(RISK, {"who": str(bob.pk)})) == ["Bob's"]
+    assert names(maggie_client.get(RISK, {"who": "none"})) == ["Nobody's"]
 
 
 def test_resolved_items_are_not_in_the_queue(alice_client, alice):
     risk(alice, "Open")
     risk(alice, "Done", resolved_at=datetime(2026, 11, 22, tzinfo=UTC), resolution="saved")
-    assert names(alice_client.get(QUEUE)) == ["Open"]
+    assert names(alice_client.get(RISK)) == ["Open"]
 
 
 def test_snoozed_items_are_hidden_unless_asked_for(alice_client, alice):
@@ -79,8 +79,8 @@ def test_snoozed_items_are_hidden_unless_asked_for(alice_client, alice):
     risk(alice, "Snoozed", snoozed_until=TODAY)
     risk(alice, "Woke up", snoozed_until=TODAY - timedelta(days=1))
 
-    assert sorted(names(alice_client.get(QUEUE))) == ["Awake", "Woke up"]
-    response = alice_client.get(QUEUE, {"snoozed": "on"})
+    assert sorted(names(alice_client.get(RISK))) == ["Awake", "Woke up"]
+    response = alice_client.get(RISK, {"snoozed": "on"})
     assert sorted(names(response)) == ["Awake", "Snoozed", "Woke up"]
     assert "snoozed until 2026-11-23" in response.content.decode()
 
@@ -91,7 +91,7 @@ def test_snoozed_items_are_hidden_unless_asked_for(alice_client, alice):
 def test_it_filters_by_tier(alice_client, alice):
     risk(alice, "Big", tier="A")
     risk(alice, "Small", tier="C")
-    assert names(alice_client.get(QUEUE, {"tier": "A"})) == ["Big"]
+    assert names(alice_client.get(RISK, {"tier": "A"})) == ["Big"]
 
 
 def test_it_filters_by_reason(alice_client, alice):
@@ -105,9 +105,9 @@ def test_it_filters_by_reason(alice_client, alice):
         ],
     )
 
-    assert names(alice_client.get(QUEUE, {"reason": "red_band"})) == ["Red"]
-    assert names(alice_client.get(QUEUE, {"reason": "renewal"})) == ["Quiet and late"]
-    assert names(alice_client.get(QUEUE, {"reason": "price"})) == []
+    assert names(alice_client.get(RISK, {"reason": "red_band"})) == ["Red"]
+    assert names(alice_client.get(RISK, {"reason": "renewal"})) == ["Quiet and late"]
+    assert names(alice_client.get(RISK, {"reason": "price"})) == []
 
 
 def test_it_sorts_by_priority_mrr_or_opened_date(alice_client, alice):
@@ -115,19 +115,19 @@ def test_it_sorts_by_priority_mrr_or_opened_date(alice_client, alice):
     risk(alice, "New rich", priority=500, mrr=Decimal(5000), opened_on=date(2026, 11, 20))
     risk(alice, "Middle", priority=1000, mrr=Decimal(1000), opened_on=date(2026, 11, 1))
 
-    assert names(alice_client.get(QUEUE)) == ["Middle", "Old cheap", "New rich"]
-    assert names(alice_client.get(QUEUE, {"sort": "mrr"})) == ["New rich", "Middle", "Old cheap"]
-    assert names(alice_client.get(QUEUE, {"sort": "opened"})) == [
+    assert names(alice_client.get(RISK)) == ["Middle", "Old cheap", "New rich"]
+    assert names(alice_client.get(RISK, {"sort": "mrr"})) == ["New rich", "Middle", "Old cheap"]
+    assert names(alice_client.get(RISK, {"sort": "opened"})) == [
         "Old cheap",
         "Middle",
         "New rich",
     ]
-    assert names(alice_client.get(QUEUE, {"sort": "-opened"}))[0] == "New rich"
+    assert names(alice_client.get(RISK, {"sort": "-opened"}))[0] == "New rich"
 
 
 def test_a_bad_filter_value_is_named_and_ignored(alice_client, alice):
     risk(alice, "Mine")
-    response = alice_client.get(QUEUE, {"tier": "Z", "sort": "nonsense"})
+    response = alice_client.get(RISK, {"tier": "Z", "sort": "nonsense"})
     assert response.status_code == 200
     assert names(response) == ["Mine"]
     assert "Tier: Select a valid choice" in response.content.decode()
@@ -135,17 +135,17 @@ def test_a_bad_filter_value_is_named_and_ignored(alice_client, alice):
 
 def test_htmx_filtering_gets_only_the_table(alice_client, alice):
     risk(alice, "Mine")
-    response = alice_client.get(QUEUE, {"tier": "C"}, **HTMX)
+    response = alice_client.get(RISK, {"tier": "C"}, **HTMX)
     body = response.content.decode()
-    assert body.lstrip().startswith('<section id="queue-table">')
+    assert body.lstrip().startswith('<section id="risk-table">')
     assert "<html" not in body and "Mine" in body
 
 
 def test_it_pages_by_25(maggie_client, alice):
     for n in range(26):
         risk(alice, f"Customer {n:02d}", priority=1000 - n)
-    assert len(names(maggie_client.get(QUEUE))) == 25
-    assert names(maggie_client.get(QUEUE, {"page": 2})) == ["Customer 25"]
+    assert len(names(maggie_client.get(RISK))) == 25
+    assert names(maggie_client.get(RISK, {"page": 2})) == ["Customer 25"]
 
 
 # --- what a row shows ----------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_a_row_shows_health_reasons_clearing_and_checklist_progress(alice_client
     )
     HealthScoreFactory(account=item.account, day=date(2026, 11, 22), score=31)
 
-    body = alice_client.get(QUEUE).content.decode()
+    body = alice_client.get(RISK).content.decode()
 
     assert '<span class="health health-red"' in body and ">31</span>" in body
     assert "health score 30 (red)" in body
@@ -171,14 +171,14 @@ def test_a_row_shows_health_reasons_clearing_and_checklist_progress(alice_client
 
 def test_each_row_offers_to_log_a_touch(alice_client, alice):
     item = risk(alice, "Acme")
-    body = alice_client.get(QUEUE).content.decode()
+    body = alice_client.get(RISK).content.decode()
     assert "Log a touch" in body
     assert reverse("touches:log", args=[item.account.external_id]) in body
 
 
 def test_a_csm_sees_no_actions_on_other_csms_items(alice_client, bob):
     risk(bob, "Bob's")
-    body = alice_client.get(QUEUE, {"who": "all"}).content.decode()
+    body = alice_client.get(RISK, {"who": "all"}).content.decode()
     assert "Bob&#x27;s" in body
     assert "action=snooze" not in body and "action=resolve" not in body
 
@@ -186,59 +186,59 @@ def test_a_csm_sees_no_actions_on_other_csms_items(alice_client, bob):
 def test_only_managers_get_the_reassign_form_and_the_save_plays_link(client, alice, maggie):
     risk(alice, "Acme")
     client.force_login(alice)
-    body = client.get(QUEUE).content.decode()
-    assert "action=reassign" not in body and reverse("queue:save_plays") not in body
+    body = client.get(RISK).content.decode()
+    assert "action=reassign" not in body and reverse("risk:save_plays") not in body
     client.force_login(maggie)
-    body = client.get(QUEUE).content.decode()
-    assert "action=reassign" in body and reverse("queue:save_plays") in body
+    body = client.get(RISK).content.decode()
+    assert "action=reassign" in body and reverse("risk:save_plays") in body
 
 
 def test_a_row_renders_no_form_until_an_action_is_opened(alice_client, alice):
     item = risk(alice, "Acme", checklist=[])
-    body = alice_client.get(QUEUE, {"tier": ""}).content.decode()
+    body = alice_client.get(RISK, {"tier": ""}).content.decode()
     row = body[body.index(f'id="risk-item-{item.pk}"') :]
     assert "<form" not in row[: row.index("</tbody>")]
-    page = reverse("queue:item", args=[item.pk])
+    page = reverse("risk:item", args=[item.pk])
     for action in ("snooze", "resolve"):
-        assert f'hx-get="{page}?action={action}&amp;next=/queue/%3Ftier%3D"' in row
+        assert f'hx-get="{page}?action={action}&amp;next=/risk/%3Ftier%3D"' in row
 
 
 @pytest.mark.parametrize("action", ["snooze", "resolve"])
 def test_opening_an_action_loads_its_blank_form(alice_client, alice, action):
     item = risk(alice, "Acme")
     response = alice_client.get(
-        reverse("queue:item", args=[item.pk]), {"action": action, "next": "/queue/?tier=A"}, **HTMX
+        reverse("risk:item", args=[item.pk]), {"action": action, "next": "/risk/?tier=A"}, **HTMX
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert body.lstrip().startswith(f'<form method="post" action="/queue/{item.pk}/{action}/"')
-    assert 'name="next" value="/queue/?tier=A"' in body and "<html" not in body
+    assert body.lstrip().startswith(f'<form method="post" action="/risk/{item.pk}/{action}/"')
+    assert 'name="next" value="/risk/?tier=A"' in body and "<html" not in body
 
 
 @pytest.mark.parametrize("action", ["reassign", "snooze", "nonsense"])
 def test_a_csm_cannot_load_a_form_they_may_not_use(alice_client, alice, bob, action):
     own, others = risk(alice, "Acme"), risk(bob, "Bob's")
-    url = reverse("queue:item", args=[others.pk])
+    url = reverse("risk:item", args=[others.pk])
     assert alice_client.get(url, {"action": action}, **HTMX).status_code == 403
     if action != "snooze":
-        own_url = reverse("queue:item", args=[own.pk])
+        own_url = reverse("risk:item", args=[own.pk])
         assert alice_client.get(own_url, {"action": action}, **HTMX).status_code == 403
 
 
 def test_the_item_page_without_javascript_has_all_its_forms(maggie_client, alice):
     item = risk(alice, "Acme")
-    response = maggie_client.get(reverse("queue:item", args=[item.pk]), {"next": "/queue/?p=2"})
+    response = maggie_client.get(reverse("risk:item", args=[item.pk]), {"next": "/risk/?p=2"})
     body = response.content.decode()
     assert response.status_code == 200 and "<html" in body
     for action in ("snooze", "reassign", "resolve"):
-        assert f'action="/queue/{item.pk}/{action}/"' in body
-    assert 'name="next" value="/queue/?p=2"' in body
-    assert 'href="/queue/?p=2"' in body  # back to the queue page it came from
+        assert f'action="/risk/{item.pk}/{action}/"' in body
+    assert 'name="next" value="/risk/?p=2"' in body
+    assert 'href="/risk/?p=2"' in body  # back to the queue page it came from
 
 
-def test_the_top_bar_links_the_queue_first(alice_client, db):
+def test_the_top_bar_links_the_risk_page_first(alice_client, db):
     body = alice_client.get(reverse("accounts:list")).content.decode()
-    assert body.index(f'href="{QUEUE}"') < body.index(f'href="{reverse("accounts:list")}"')
+    assert body.index(f'href="{RISK}"') < body.index(f'href="{reverse("accounts:list")}"')
 
 
 # --- inline actions ------------------------------------------------------------------------------
@@ -246,10 +246,10 @@ def test_the_top_bar_links_the_queue_first(alice_client, db):
 
 def test_snooze_without_javascript_redirects_back_to_the_queue(alice_client, alice):
     item = risk(alice, "Acme")
-    back = "/queue/?tier=C&sort=mrr"
+    back = "/risk/?tier=C&sort=mrr"
 
     response = alice_client.post(
-        reverse("queue:snooze", args=[item.pk]), {"until": "2026-11-30", "note": "", "next": back}
+        reverse("risk:snooze", args=[item.pk]), {"until": "2026-11-30", "note": "", "next": back}
     )
 
     assert response.status_code == 302 and response.url == back
@@ -261,17 +261,17 @@ def test_snooze_without_javascript_redirects_back_to_the_queue(alice_client, ali
 def test_an_unsafe_next_falls_back_to_the_queue(alice_client, alice):
     item = risk(alice, "Acme")
     response = alice_client.post(
-        reverse("queue:snooze", args=[item.pk]),
+        reverse("risk:snooze", args=[item.pk]),
         {"until": "2026-11-30", "next": "https://evil.example/"},
     )
-    assert response.url == QUEUE
+    assert response.url == RISK
 
 
 @pytest.mark.parametrize("until", ["2026-11-23", "2027-03-01", "not a date", ""])
 def test_a_bad_snooze_date_is_named_in_the_row_and_nothing_is_written(alice_client, alice, until):
     item = risk(alice, "Acme")
 
-    response = alice_client.post(reverse("queue:snooze", args=[item.pk]), {"until": until}, **HTMX)
+    response = alice_client.post(reverse("risk:snooze", args=[item.pk]), {"until": until}, **HTMX)
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -286,7 +286,7 @@ def test_errors_without_javascript_come_back_on_a_page_with_the_row(alice_client
     item = risk(alice, "Acme")
 
     response = alice_client.post(
-        reverse("queue:resolve", args=[item.pk]), {"resolution": "saved", "note": ""}
+        reverse("risk:resolve", args=[item.pk]), {"resolution": "saved", "note": ""}
     )
 
     assert response.status_code == 200
@@ -300,7 +300,7 @@ def test_resolving_with_htmx_replaces_the_row_with_the_outcome(alice_client, ali
     item = risk(alice, "Acme")
 
     response = alice_client.post(
-        reverse("queue:resolve", args=[item.pk]),
+        reverse("risk:resolve", args=[item.pk]),
         {"resolution": "churned", "note": "Moved to a competitor"},
         **HTMX,
     )
@@ -309,7 +309,7 @@ def test_resolving_with_htmx_replaces_the_row_with_the_outcome(alice_client, ali
     assert "Acme: resolved as “Churned”." in response.content.decode()
     item.refresh_from_db()
     assert (item.resolution, item.resolved_by) == ("churned", alice)
-    assert names(alice_client.get(QUEUE)) == []
+    assert names(alice_client.get(RISK)) == []
     entry = AuditEntry.objects.get(action="risk_item.resolve")
     assert (entry.actor, entry.reason) == (alice, "Moved to a competitor")
 
@@ -317,7 +317,7 @@ def test_resolving_with_htmx_replaces_the_row_with_the_outcome(alice_client, ali
 def test_a_bad_resolution_is_named(alice_client, alice):
     item = risk(alice, "Acme")
     response = alice_client.post(
-        reverse("queue:resolve", args=[item.pk]), {"resolution": "maybe", "note": "x"}, **HTMX
+        reverse("risk:resolve", args=[item.pk]), {"resolution": "maybe", "note": "x"}, **HTMX
     )
     assert "Resolve as: Select a valid choice" in response.content.decode()
     item.refresh_from_db()
@@ -328,7 +328,7 @@ def test_ticking_a_step_with_htmx_re_renders_the_row(alice_client, alice):
     item = risk(alice, "Acme")
 
     response = alice_client.post(
-        reverse("queue:step", args=[item.pk]), {"index": "0", "done": "on"}, **HTMX
+        reverse("risk:step", args=[item.pk]), {"index": "0", "done": "on"}, **HTMX
     )
 
     assert response.status_code == 200
@@ -340,7 +340,7 @@ def test_ticking_a_step_with_htmx_re_renders_the_row(alice_client, alice):
 
 def test_a_step_that_does_not_exist_is_named(alice_client, alice):
     item = risk(alice, "Acme")
-    response = alice_client.post(reverse("queue:step", args=[item.pk]), {"index": "7"}, **HTMX)
+    response = alice_client.post(reverse("risk:step", args=[item.pk]), {"index": "7"}, **HTMX)
     assert "Step: No such checklist step." in response.content.decode()
     assert not AuditEntry.objects.exists()
 
@@ -357,7 +357,7 @@ def test_a_step_that_does_not_exist_is_named(alice_client, alice):
 def test_a_csm_gets_403_on_another_csms_item(alice_client, bob, action, data):
     item = risk(bob, "Bob's")
 
-    response = alice_client.post(reverse(f"queue:{action}", args=[item.pk]), data)
+    response = alice_client.post(reverse(f"risk:{action}", args=[item.pk]), data)
 
     assert response.status_code == 403
     item.refresh_from_db()
@@ -368,7 +368,7 @@ def test_a_csm_gets_403_on_another_csms_item(alice_client, bob, action, data):
 def test_a_manager_acts_on_any_item(maggie_client, bob):
     item = risk(bob, "Bob's")
     response = maggie_client.post(
-        reverse("queue:resolve", args=[item.pk]), {"resolution": "not_a_risk", "note": "ok"}
+        reverse("risk:resolve", args=[item.pk]), {"resolution": "not_a_risk", "note": "ok"}
     )
     assert response.status_code == 302
     item.refresh_from_db()
@@ -377,7 +377,7 @@ def test_a_manager_acts_on_any_item(maggie_client, bob):
 
 def test_a_manager_reassigns_and_a_csm_cannot(client, alice, bob, maggie):
     item = risk(alice, "Acme")
-    url = reverse("queue:reassign", args=[item.pk])
+    url = reverse("risk:reassign", args=[item.pk])
 
     client.force_login(alice)
     assert client.post(url, {"assignee": bob.pk}).status_code == 403
@@ -399,26 +399,26 @@ def test_a_manager_reassigns_and_a_csm_cannot(client, alice, bob, maggie):
 
 def test_actions_are_post_only(alice_client, alice):
     item = risk(alice, "Acme")
-    assert alice_client.get(reverse("queue:snooze", args=[item.pk])).status_code == 405
+    assert alice_client.get(reverse("risk:snooze", args=[item.pk])).status_code == 405
 
 
 # --- save plays ----------------------------------------------------------------------------------
 
 
 def test_save_plays_are_for_managers(alice_client):
-    assert alice_client.get(reverse("queue:save_plays")).status_code == 403
-    assert alice_client.post(reverse("queue:save_plays"), {"price": "x"}).status_code == 403
+    assert alice_client.get(reverse("risk:save_plays")).status_code == 403
+    assert alice_client.post(reverse("risk:save_plays"), {"price": "x"}).status_code == 403
 
 
 def test_a_manager_edits_save_plays_one_step_per_line(maggie_client):
-    response = maggie_client.get(reverse("queue:save_plays"))
+    response = maggie_client.get(reverse("risk:save_plays"))
     assert response.status_code == 200
     data = {
         field.name: field.value() or "" for field in response.context["form"]
     }  # the current plays, unchanged
     data["price"] = "Value review\n\n  Offer a smaller plan  \n"
 
-    response = maggie_client.post(reverse("queue:save_plays"), data)
+    response = maggie_client.post(reverse("risk:save_plays"), data)
 
     assert response.status_code == 302
     assert SavePlay.objects.get(reason="price").steps == ["Value review", "Offer a smaller plan"]
@@ -428,7 +428,7 @@ def test_a_manager_edits_save_plays_one_step_per_line(maggie_client):
 def test_a_step_too_long_is_named_and_nothing_is_saved(maggie_client):
     before = SavePlay.objects.get(reason="price").steps
     response = maggie_client.post(
-        reverse("queue:save_plays"), {"price": "x" * 301, "inactive": "Call"}
+        reverse("risk:save_plays"), {"price": "x" * 301, "inactive": "Call"}
     )
     assert response.status_code == 200
     assert "Price / value: Step 1 is longer than 300 characters." in response.content.decode()
@@ -441,7 +441,7 @@ def test_a_step_too_long_is_named_and_nothing_is_saved(maggie_client):
 
 
 @pytest.mark.parametrize("rows", [10, 100])
-def test_the_queue_costs_the_same_queries_for_10_or_100_items(
+def test_the_risk_page_costs_the_same_queries_for_10_or_100_items(
     client, alice, maggie, django_assert_num_queries, rows
 ):
     for n in range(rows):
@@ -451,17 +451,23 @@ def test_the_queue_costs_the_same_queries_for_10_or_100_items(
     # 1 session, 2 user, 3 people (filter and reassign choices), 4 latest scored day,
     # 5 count, 6 the page of items (account, assignee and health joined or subqueried).
     with django_assert_num_queries(6):
-        response = client.get(QUEUE, {"reason": "red_band", "tier": "C"})
+        response = client.get(RISK, {"reason": "red_band", "tier": "C"})
     assert len(response.context["items"]) == min(rows, 25)
 
     client.force_login(alice)
     with django_assert_num_queries(6):
-        response = client.get(QUEUE)
+        response = client.get(RISK)
     assert len(response.context["items"]) == min(rows, 25)
     assert RiskItem.objects.count() == rows
 
 
 def test_the_item_page_opens_its_forms(alice_client, alice):
     item = risk(alice, "Acme")
-    body = alice_client.get(reverse("queue:item", args=[item.pk])).content.decode()
+    body = alice_client.get(reverse("risk:item", args=[item.pk])).content.decode()
     assert body.count("<details open>") == 2  # snooze and resolve; the touch form stays a link
+
+
+def test_the_old_queue_address_redirects_to_the_risk_page(maggie_client):
+    response = maggie_client.get("/queue/?tier=A")
+    assert response.status_code == 301
+    assert response["Location"] == "/risk/?tier=A"
