@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from csm.lib.emails import render_email
 from csm.lib.outbox import queue_email
 from csm.lib.tasks import request_drain
 from csm.workflow.models import RiskItem, RiskReason
@@ -73,22 +73,22 @@ def _notify_owner(account: Account, response: Response, words: str) -> None:
     if owner is None or not owner.email:
         return
     link = settings.SITE_URL + reverse("accounts:detail", args=[account.external_id])
+    email = render_email(
+        "detractor_alert",
+        {
+            "name": owner.get_short_name(),
+            "account": account.name,
+            "kind": response.kind.upper(),
+            "score": response.score,
+            "words": words,
+            "link": link,
+        },
+    )
     queue_email(
         kind=DETRACTOR_EMAIL,
         to=owner.email,
-        subject=_("Detractor at %(account)s: %(kind)s %(score)s")
-        % {"account": account.name, "kind": response.kind.upper(), "score": response.score},
-        body="\n".join(
-            [
-                _("Hello %(name)s,") % {"name": owner.get_short_name()},
-                "",
-                _("%(account)s answered a survey as a detractor:") % {"account": account.name},
-                words,
-                "",
-                _("It is in your at-risk queue. Call them within two days and close the loop:"),
-                link,
-            ]
-        ),
+        subject=email.subject,
+        body=email.body,
         account_id=account.pk,
     )
     transaction.on_commit(request_drain)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, Subscription, Tier, active_on
+from csm.lib.emails import render_email
 from csm.lib.models import OutboxEmail
 from csm.workflow.models import Touch, TouchKind, UsageTip
 from csm.workflow.touches import add_touch
@@ -94,34 +95,21 @@ def queue_usage_tips(*, day: date) -> int:
         chosen = unused[:TIPS_PER_EMAIL]
         if not chosen:
             continue
+        email = render_email(
+            "usage_tips",
+            {"n": len(chosen), "account": account_name, "name": contact_name, "tips": chosen},
+        )
         emails.append(
             OutboxEmail(
                 kind=USAGE_TIPS,
                 account_id=account_id,
                 to=contact_email,
-                subject=_usage_tips_subject(account_name, len(chosen)),
-                body=_usage_tips_body(contact_name, account_name, chosen),
+                subject=email.subject,
+                body=email.body,
             )
         )
     OutboxEmail.objects.bulk_create(emails, batch_size=500)
     return len(emails)
-
-
-def _usage_tips_subject(account_name: str, count: int) -> str:
-    return _("%(n)s tips for %(account)s") % {"n": count, "account": account_name}
-
-
-def _usage_tips_body(contact_name: str, account_name: str, tips: list[UsageTip]) -> str:
-    lines = [
-        _("Hello %(name)s,") % {"name": contact_name},
-        "",
-        _("Here are a few things %(account)s has not tried lately:") % {"account": account_name},
-        "",
-    ]
-    for number, tip in enumerate(tips, start=1):
-        lines += [f"{number}. {tip.title}", f"   {tip.body}", ""]
-    lines.append(_("Reply to this email if you would like a hand with any of them."))
-    return "\n".join(lines)
 
 
 def log_tips_touch(email: OutboxEmail) -> None:
