@@ -1,5 +1,5 @@
-"""The outbox (docs/operations.md): draining, retries, outages, and the beat schedule (csm/lib/outbox.py,
-csm/lib/tasks.py). The usage tips it carries: tests/test_usage_tips.py."""
+"""The outbox (csm/lib/outbox.py, csm/lib/tasks.py): draining, retries, outages and the beat
+schedule. The usage tips it carries: tests/test_usage_tips.py."""
 
 from __future__ import annotations
 
