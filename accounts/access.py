@@ -2,6 +2,10 @@
 
 - `get_account_for_user` gives a user an account they may read (every login reads every account)
   or, with `write=True`, change (a CSM their own book, a manager every account), else 404/403.
+- `check_can_change` is the same 403 for what hangs off an account (a milestone, an invitation, an
+  answer, a churn record): actions call it, and views that show a form before acting.
+- `book_q` is a user's book as a filter on rows hanging off an account (`Account.objects.book_of`
+  on accounts themselves): a CSM their own accounts, a manager all.
 - `manager_required` guards the KPI and configuration pages.
 """
 
@@ -16,7 +20,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Account
+from accounts.models import Account, book_q
+
+__all__ = [
+    "AuthenticatedHttpRequest",
+    "book_q",
+    "check_can_change",
+    "get_account_for_user",
+    "manager_required",
+]
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -45,6 +57,13 @@ def get_account_for_user(user: User, external_id: str, *, write: bool = False) -
     """The account (with its owner), or 404 when there is none; with `write`, 403 unless `user`
     may change it (Account.can_be_edited_by: managers every account, a CSM their own book)."""
     account = get_object_or_404(Account.objects.select_related("owner"), external_id=external_id)
-    if write and not account.can_be_edited_by(user):
-        raise PermissionDenied("not your account")
+    if write:
+        check_can_change(user, account)
     return account
+
+
+def check_can_change(user: User, account: Account) -> None:
+    """403 unless `user` may change `account` and what hangs off it (Account.can_be_edited_by).
+    Pass the account the caller already holds (joined with the object), so this runs no query."""
+    if not account.can_be_edited_by(user):
+        raise PermissionDenied("not your account")

@@ -105,6 +105,13 @@ def active_on(day: date, prefix: str = "") -> Q:
     )
 
 
+def book_q(user: User, prefix: str = "account__") -> Q:
+    """A user's book as a filter: every account for a manager, a CSM the accounts they own.
+    `prefix` is the path to the account ("account__" from a row hanging off one, "" on Account);
+    use it through accounts.access.book_q, or Account.objects.book_of for accounts."""
+    return Q() if user.is_manager else Q(**{f"{prefix}owner": user})
+
+
 def lifecycle_stage_at(on: str, contract_start: str = "contract_start") -> Case:
     """The SQL side of rules.lifecycle_stage: the stage on the date in field `on` (e.g. the day of
     a churn or an answer) of the account whose contract start is in field `contract_start`."""
@@ -155,7 +162,13 @@ class AccountQuerySet(models.QuerySet["Account"]):
             return self
         return self.filter(Q(name__icontains=text) | Q(external_id__icontains=text))
 
+    def book_of(self, user: User) -> AccountQuerySet:
+        """A user's book: every account for a manager, a CSM the accounts they own."""
+        return self.filter(book_q(user, prefix=""))
+
     def owned_by(self, user: User) -> AccountQuerySet:
+        """The accounts `user` owns, whatever their role (the account list's "mine" filter); a
+        user's book is `book_of`."""
         return self.filter(owner=user)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.access import book_q
 from accounts.models import Role, ScopeKind, Segment, User
 
 SCOPE_ALL = "all"
@@ -52,9 +53,8 @@ def filter_people(user: User) -> list[User]:
 
 
 def in_book(items: QuerySet[Any], user: User, owner: str | None, prefix: str = "account__") -> Any:
-    """A CSM's own book; a manager's everything, or one CSM's book when `owner` is chosen."""
-    if not user.is_manager:
-        return items.filter(**{f"{prefix}owner": user})
-    if owner:
+    """The user's book (accounts.access.book_q: a CSM's own, a manager's everything), narrowed
+    to one CSM's book when a manager chose `owner`."""
+    if owner and user.is_manager:
         return items.filter(**{f"{prefix}owner_id": int(owner)})
-    return items
+    return items.filter(book_q(user, prefix))

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import rules
+from accounts.access import check_can_change
 from accounts.audit import record_changes
-from accounts.models import Account, Role, User
+from accounts.models import Account, Contact, Role, User
 from csm.lib.bulk import update_rows
 
 # Fields a CSM may change on an account of their own book; managers may also change these.
@@ -66,6 +67,26 @@ def update_account(
         refresh_tiers(today=timezone.localdate(), account_ids=[account.pk])
         account.refresh_from_db(fields=["tier"])
     return account
+
+
+def add_contact(
+    *,
+    actor: User,
+    account: Account,
+    name: str,
+    email: str,
+    role: str = "",
+    is_primary: bool = False,
+) -> Contact:
+    """Add a contact to an account of the actor's book (a manager: any account). A new primary
+    contact takes over from the old one, in one transaction (one primary per account)."""
+    check_can_change(actor, account)
+    with transaction.atomic():
+        if is_primary:
+            account.contacts.filter(is_primary=True).update(is_primary=False)
+        return Contact.objects.create(
+            account=account, name=name, email=email, role=role, is_primary=is_primary
+        )
 
 
 def refresh_tiers(*, today: date, account_ids: list[int] | None = None) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user
 from accounts.forms import AccountForm, ContactForm
 from accounts.models import Account
-from accounts.services import update_account
+from accounts.services import add_contact, update_account
 
 
 @login_required
@@ -46,12 +45,7 @@ def contact_add(request: AuthenticatedHttpRequest, external_id: str) -> Template
     account = get_account_for_user(request.user, external_id, write=True)
     form = ContactForm(request.POST, account=account)
     if form.is_valid():
-        with transaction.atomic():
-            contact = form.save(commit=False)
-            contact.account = account
-            if contact.is_primary:
-                account.contacts.filter(is_primary=True).update(is_primary=False)
-            contact.save()
+        contact = add_contact(actor=request.user, account=account, **form.cleaned_data)
         messages.success(request, _("Added %(name)s.") % {"name": contact.name})
         return redirect("accounts:detail", external_id=account.external_id)
     return TemplateResponse(

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import mrr as mrr_rules
+from accounts.access import book_q, check_can_change
 from accounts.audit import record_changes
 from accounts.models import Account, Subscription, User
 from feedback import services
@@ -37,18 +38,14 @@ MARK_MAX_DAYS_BACK = 365
 
 
 def churns_visible_to(user: User) -> QuerySet[ChurnEvent]:
-    """Managers see every churn; a CSM those of their own book."""
+    """The churns of the user's book: a manager every churn, a CSM those of their own accounts."""
     events = ChurnEvent.objects.select_related("account", "account__owner", "competitor")
-    return events if user.is_manager else events.filter(account__owner=user)
+    return events.filter(book_q(user))
 
 
 def open_churn(account: Account) -> ChurnEvent | None:
     """The account's churn that is not reactivated yet (at most one, by constraint)."""
     return ChurnEvent.objects.filter(account=account, reactivated_on__isnull=True).first()
-
-
-def can_edit_churn(user: User, event: ChurnEvent) -> bool:
-    return event.account.can_be_edited_by(user)
 
 
 # --- The nightly step ----------------------------------------------------------------------------
@@ -209,11 +206,6 @@ def backfill_churn_events(*, until: date | None = None) -> dict[str, int]:
 # --- Marking and completing by hand --------------------------------------------------------------
 
 
-def _check_can_edit(actor: User, account: Account) -> None:
-    if not account.can_be_edited_by(actor):
-        raise PermissionDenied("not your account")
-
-
 def _clean_note(note: str) -> str:
     note = (note or "").strip()
     if len(note) > NOTE_MAX_CHARS:
@@ -239,7 +231,7 @@ def mark_churned(
     """A CSM (own book) or a manager records that the account churned on `day` (default today),
     for instance on a cancellation notice before the last subscription ends. Refused when the
     account already has an open churn (the same churn must not be recorded twice)."""
-    _check_can_edit(by, account)
+    check_can_change(by, account)
     today = timezone.localdate()
     day = day or today
     if day > today:
@@ -318,7 +310,7 @@ def complete_churn(
 ) -> ChurnEvent:
     """The owner (or a manager) records why the account left. Validates every field before
     writing anything; a competitor is required when the reason is "competitor". Audited."""
-    _check_can_edit(by, event.account)
+    check_can_change(by, event.account)
     errors: dict[str, str] = {}
     if category not in ChurnCategory.values:
         errors["category"] = _("Choose a reason.")
@@ -378,7 +370,7 @@ def active_exit_survey() -> Survey | None:
 def send_exit_survey(*, event: ChurnEvent, by: User) -> ChurnEvent:
     """Send the active exit survey to the account's primary contact, once per churn, through the
     survey service (the outbox, a signed link); the invitation is kept on the churn."""
-    _check_can_edit(by, event.account)
+    check_can_change(by, event.account)
     if event.exit_invitation_id is not None:
         raise ValidationError(_("The exit survey was already sent for this churn."))
     survey = active_exit_survey()

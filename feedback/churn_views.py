@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import AuthenticatedHttpRequest
+from accounts.access import AuthenticatedHttpRequest, check_can_change, get_account_for_user
 from accounts.models import Account
 from csm.lib.csv_export import csv_response
 from csm.lib.http import next_url, partial_template
@@ -32,6 +32,9 @@ from feedback.report_forms import (
 )
 from feedback.report_views import PAGE_SIZE
 from feedback.templatetags.churn_tags import churn_card_context
+
+# A churn record with what its pages show: its account (and owner) and competitor.
+EVENTS = ChurnEvent.objects.select_related("account", "account__owner", "competitor")
 
 
 @login_required
@@ -89,22 +92,6 @@ def churns(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _account_for_churn(request: AuthenticatedHttpRequest, external_id: str) -> Account:
-    account = get_object_or_404(Account.objects.select_related("owner"), external_id=external_id)
-    if not account.can_be_edited_by(request.user):
-        raise PermissionDenied("not your account")
-    return account
-
-
-def _event_for_edit(request: AuthenticatedHttpRequest, pk: int) -> ChurnEvent:
-    event = get_object_or_404(
-        ChurnEvent.objects.select_related("account", "account__owner", "competitor"), pk=pk
-    )
-    if not churn_service.can_edit_churn(request.user, event):
-        raise PermissionDenied("not your account")
-    return event
-
-
 def _churn_card(
     request: AuthenticatedHttpRequest, account: Account, **extra: Any
 ) -> TemplateResponse:
@@ -124,7 +111,7 @@ def _add_errors(form: Any, error: ValidationError) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def mark_churned(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse:
-    account = _account_for_churn(request, external_id)
+    account = get_account_for_user(request.user, external_id, write=True)
     back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
     form = MarkChurnedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -155,8 +142,9 @@ def mark_churned(request: AuthenticatedHttpRequest, external_id: str) -> HttpRes
 @login_required
 @require_http_methods(["GET", "POST"])
 def churn_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    event = _event_for_edit(request, pk)
+    event = get_object_or_404(EVENTS, pk=pk)
     account = event.account
+    check_can_change(request.user, account)
     back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
     if request.method == "POST":
         form = ChurnCompleteForm(request.POST)
@@ -192,8 +180,9 @@ def churn_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def churn_exit_survey(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    event = _event_for_edit(request, pk)
+    event = get_object_or_404(EVENTS, pk=pk)
     account = event.account
+    check_can_change(request.user, account)
     back = next_url(request, reverse("accounts:detail", args=[account.external_id]))
     try:
         churn_service.send_exit_survey(event=event, by=request.user)

@@ -19,9 +19,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import (
     Count,
     Exists,
@@ -43,12 +41,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import mrr as mrr_rules
 from accounts.access import AuthenticatedHttpRequest
-from accounts.audit import record_changes
 from accounts.models import LifecycleStage, Segment, Tier, User, lifecycle_stage_at
 from accounts.scopes import filter_people, in_book
 from csm.lib.csv_export import csv_response
 from csm.lib.http import next_url, partial_template
-from feedback import scores
+from feedback import scores, services
 from feedback.models import (
     ChurnCategory,
     Competitor,
@@ -457,22 +454,7 @@ def mark_followed_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     response = get_object_or_404(
         Response.objects.select_related("account", "account__owner"), pk=pk
     )
-    if not response.account.can_be_edited_by(request.user):
-        raise PermissionDenied("not your account")
-    with transaction.atomic():
-        # Conditional UPDATE: two clicks write (and audit) once.
-        now = timezone.now()
-        done = Response.objects.filter(pk=pk, followed_up_at__isnull=True).update(
-            followed_up_at=now, followed_up_by=request.user
-        )
-        if done:
-            record_changes(
-                actor=request.user,
-                obj=response,
-                action="response.followed_up",
-                changes={"followed up": ("", now.isoformat(timespec="minutes"))},
-                account=response.account,
-            )
+    services.mark_followed_up(actor=request.user, response=response)
     text = _("Marked the answer of %(name)s as followed up.") % {"name": response.account.name}
     if request.htmx:
         return TemplateResponse(

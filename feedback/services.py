@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.access import check_can_change
+from accounts.audit import record_changes
 from accounts.models import Account, Contact, Subscription, User, active_on
 from csm.lib.models import OutboxEmail
 from csm.lib.outbox import queue_email
@@ -507,3 +509,27 @@ def _tag(response: Response) -> None:
             tag_response(response)
     except Exception:
         log.exception("feedback: tagging response %s failed; the answer is kept", response.pk)
+
+
+# --- Following up a detractor ---------------------------------------------------------------------
+
+
+def mark_followed_up(*, actor: User, response: Response) -> bool:
+    """The owner (or a manager) followed up a detractor's answer: a conditional UPDATE, so two
+    clicks write and audit once, on the account's trail. False when it was marked already.
+    `response` comes with its account (and the account's owner) joined."""
+    check_can_change(actor, response.account)
+    with transaction.atomic():
+        now = timezone.now()
+        done = Response.objects.filter(pk=response.pk, followed_up_at__isnull=True).update(
+            followed_up_at=now, followed_up_by=actor
+        )
+        if done:
+            record_changes(
+                actor=actor,
+                obj=response,
+                action="response.followed_up",
+                changes={"followed up": ("", now.isoformat(timespec="minutes"))},
+                account=response.account,
+            )
+    return bool(done)

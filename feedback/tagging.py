@@ -8,18 +8,23 @@ in a script without spaces between words (Chinese, Japanese) match anywhere in t
 A comment naming a competitor is also tagged with the "competitor" category.
 
 `tag_response` (re)writes one response's ResponseTag rows; `retag_all_responses` re-tags every
-comment after the rules or the competitor list change.
+comment after the rules or the competitor list change. The managers' changes to them
+(`save_keyword_rules`, `save_competitor`, `delete_competitor`) are audited and re-tag in the same
+transaction.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from accounts.audit import record_changes
+from accounts.models import User
 from feedback.models import ChurnCategory, Competitor, KeywordRule, Response, ResponseTag
 
 # Starting rules, one list per category; `ensure_default_keyword_rules` writes them into an empty
@@ -306,3 +311,103 @@ def keywords_by_category(rules: Iterable[KeywordRule]) -> Mapping[str, str]:
     for rule in rules:
         texts.setdefault(rule.category, []).append(rule.keywords.strip())
     return {category: "\n".join(t for t in parts if t) for category, parts in texts.items()}
+
+
+# --- The managers' rules and competitors ---------------------------------------------------------
+
+
+def _check_manager(actor: User) -> None:
+    if not actor.is_manager:
+        raise PermissionDenied("managers only")
+
+
+def _rules_by_category() -> dict[str, list[KeywordRule]]:
+    rules: dict[str, list[KeywordRule]] = {}
+    for rule in KeywordRule.objects.all():
+        rules.setdefault(rule.category, []).append(rule)
+    return rules
+
+
+def _in_force(rules: Sequence[KeywordRule]) -> tuple[str, bool]:
+    """A category's keywords text (its rules joined) and whether any of its rules is active."""
+    text = "\n".join(r.keywords.strip() for r in rules if r.keywords.strip())
+    return text, any(r.active for r in rules)
+
+
+def keyword_rules_in_force() -> dict[str, tuple[str, bool]]:
+    """{category: (keywords text, active)} of the categories with rules, for the rules page (one
+    query)."""
+    return {category: _in_force(rules) for category, rules in _rules_by_category().items()}
+
+
+def save_keyword_rules(
+    *, actor: User, rules: Mapping[str, tuple[Sequence[str], bool]]
+) -> tuple[int, int]:
+    """A manager's keyword rules, {category: (keywords, active)}: each category whose keywords or
+    switch changed (or that had several rules) gets one rule in place of its old ones, audited;
+    then, when any changed, every comment is re-tagged. One transaction. Returns (categories
+    changed, comments re-tagged)."""
+    _check_manager(actor)
+    changed = 0
+    with transaction.atomic():
+        existing = _rules_by_category()
+        for category, (keywords, active) in rules.items():
+            text = "\n".join(keywords)
+            old = existing.get(category, [])
+            old_text, old_active = _in_force(old) if old else ("", True)
+            if text == old_text and active == old_active and len(old) <= 1:
+                continue
+            KeywordRule.objects.filter(category=category).delete()
+            rule = KeywordRule.objects.create(category=category, keywords=text, active=active)
+            record_changes(
+                actor=actor,
+                obj=rule,
+                action="keyword_rule.update",
+                changes={
+                    f"keywords {category}": (old_text, text),
+                    f"active {category}": (old_active, active),
+                },
+            )
+            changed += 1
+        retagged = retag_all_responses() if changed else 0
+    return changed, retagged
+
+
+def save_competitor(
+    *, actor: User, competitor: Competitor | None = None, name: str, aliases: str
+) -> tuple[Competitor, int]:
+    """Add a competitor (`competitor` None) or change one's name and aliases, audited, and re-tag
+    every comment, in one transaction. Returns (the competitor, comments re-tagged)."""
+    _check_manager(actor)
+    with transaction.atomic():
+        if competitor is None:
+            saved = Competitor.objects.create(name=name, aliases=aliases)
+            old = {"name": "", "aliases": ""}
+            action = "competitor.add"
+        else:
+            saved = Competitor.objects.select_for_update().get(pk=competitor.pk)
+            old = {"name": saved.name, "aliases": saved.aliases}
+            saved.name, saved.aliases = name, aliases
+            saved.save(update_fields=["name", "aliases"])
+            action = "competitor.update"
+        record_changes(
+            actor=actor,
+            obj=saved,
+            action=action,
+            changes={"name": (old["name"], name), "aliases": (old["aliases"], aliases)},
+        )
+        retagged = retag_all_responses()
+    return saved, retagged
+
+
+def delete_competitor(*, actor: User, competitor: Competitor) -> None:
+    """Delete a competitor, audited: its tags go with it; churn records keep their reason."""
+    _check_manager(actor)
+    with transaction.atomic():
+        record_changes(
+            actor=actor,
+            obj=competitor,
+            action="competitor.delete",
+            changes={"name": (competitor.name, "")},
+        )
+        competitor.delete()

@@ -3,10 +3,7 @@ rules re-tags every comment."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import (
     Count,
 )
@@ -17,17 +14,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import AuthenticatedHttpRequest, manager_required
-from accounts.audit import record_changes
 from feedback.models import (
     Competitor,
-    KeywordRule,
     ResponseTag,
 )
 from feedback.report_forms import (
     CompetitorForm,
     KeywordRulesForm,
 )
-from feedback.tagging import ensure_default_keyword_rules, retag_all_responses
+from feedback.tagging import (
+    delete_competitor,
+    ensure_default_keyword_rules,
+    keyword_rules_in_force,
+    retag_all_responses,
+    save_competitor,
+    save_keyword_rules,
+)
 
 
 @manager_required
@@ -35,42 +37,9 @@ from feedback.tagging import ensure_default_keyword_rules, retag_all_responses
 def keyword_rules(request: AuthenticatedHttpRequest) -> HttpResponse:
     if ensure_default_keyword_rules():
         retag_all_responses()  # the comments written before there were rules
-    existing: dict[str, list[KeywordRule]] = defaultdict(list)
-    for rule in KeywordRule.objects.all():
-        existing[rule.category].append(rule)
-    initial = {
-        category: (
-            "\n".join(r.keywords.strip() for r in rules if r.keywords.strip()),
-            any(r.active for r in rules),
-        )
-        for category, rules in existing.items()
-    }
-    form = KeywordRulesForm(request.POST or None, initial_rules=initial)
+    form = KeywordRulesForm(request.POST or None, initial_rules=keyword_rules_in_force())
     if request.method == "POST" and form.is_valid():
-        changed = 0
-        with transaction.atomic():
-            for category, (keywords, active) in form.rules().items():
-                text = "\n".join(keywords)
-                old_text, old_active = initial.get(category, ("", True))
-                if (
-                    text == old_text
-                    and active == old_active
-                    and len(existing.get(category, [])) <= 1
-                ):
-                    continue
-                KeywordRule.objects.filter(category=category).delete()
-                rule = KeywordRule.objects.create(category=category, keywords=text, active=active)
-                record_changes(
-                    actor=request.user,
-                    obj=rule,
-                    action="keyword_rule.update",
-                    changes={
-                        f"keywords {category}": (old_text, text),
-                        f"active {category}": (old_active, active),
-                    },
-                )
-                changed += 1
-            retagged = retag_all_responses() if changed else 0
+        changed, retagged = save_keyword_rules(actor=request.user, rules=form.rules())
         messages.success(
             request,
             _("Saved the keyword rules (%(n)s changed) and re-tagged %(c)s comments.")
@@ -85,15 +54,7 @@ def keyword_rules(request: AuthenticatedHttpRequest) -> HttpResponse:
 def competitors(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CompetitorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            competitor = form.save()
-            record_changes(
-                actor=request.user,
-                obj=competitor,
-                action="competitor.add",
-                changes={"name": ("", competitor.name), "aliases": ("", competitor.aliases)},
-            )
-            retagged = retag_all_responses()
+        competitor, retagged = save_competitor(actor=request.user, **form.cleaned_data)
         messages.success(
             request,
             _("Added %(name)s and re-tagged %(c)s comments.")
@@ -119,32 +80,15 @@ def competitors(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def competitor_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     competitor = get_object_or_404(Competitor, pk=pk)
-    old = {"name": competitor.name, "aliases": competitor.aliases}
     if request.method == "POST" and request.POST.get("delete"):
-        with transaction.atomic():
-            record_changes(
-                actor=request.user,
-                obj=competitor,
-                action="competitor.delete",
-                changes={"name": (competitor.name, "")},
-            )
-            competitor.delete()  # its tags go with it; churn records keep their reason
-        messages.success(request, _("Deleted %(name)s.") % {"name": old["name"]})
+        delete_competitor(actor=request.user, competitor=competitor)
+        messages.success(request, _("Deleted %(name)s.") % {"name": competitor.name})
         return redirect("feedback_reports:competitors")
     form = CompetitorForm(request.POST or None, instance=competitor)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            competitor = form.save()
-            record_changes(
-                actor=request.user,
-                obj=competitor,
-                action="competitor.update",
-                changes={
-                    "name": (old["name"], competitor.name),
-                    "aliases": (old["aliases"], competitor.aliases),
-                },
-            )
-            retagged = retag_all_responses()
+        competitor, retagged = save_competitor(
+            actor=request.user, competitor=competitor, **form.cleaned_data
+        )
         messages.success(
             request,
             _("Saved %(name)s and re-tagged %(c)s comments.")

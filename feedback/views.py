@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -26,7 +25,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import AuthenticatedHttpRequest, manager_required
+from accounts.access import (
+    AuthenticatedHttpRequest,
+    book_q,
+    check_can_change,
+    get_account_for_user,
+    manager_required,
+)
 from accounts.models import Account
 from feedback import services
 from feedback.forms import AnswerForm, SendToContactForm, SendToSegmentForm, SurveyForm
@@ -207,11 +212,12 @@ def send_to_segment(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         today = timezone.localdate()
-        accounts = services.customers_on(today)
-        if not user.is_manager:
-            accounts = accounts.filter(owner=user)
         accounts = services.audience(
-            accounts, tier=data["tier"], segment=data["segment"], stage=data["stage"], day=today
+            services.customers_on(today).filter(book_q(user, prefix="")),
+            tier=data["tier"],
+            segment=data["segment"],
+            stage=data["stage"],
+            day=today,
         )
         try:
             result = services.send_to_accounts(
@@ -260,10 +266,8 @@ def _account_invitations(account: Account) -> list[Invitation]:
 @require_http_methods(["GET", "POST"])
 def account_surveys(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse:
     """An account's invitations and answers; its owner (or a manager) sends a survey from here."""
-    account = get_object_or_404(Account.objects.select_related("owner"), external_id=external_id)
+    account = get_account_for_user(request.user, external_id, write=request.method == "POST")
     can_edit = account.can_be_edited_by(request.user)
-    if request.method == "POST" and not can_edit:
-        raise PermissionDenied("not your account")
     contacts = list(account.contacts.all())
     form = None
     if can_edit:
@@ -307,8 +311,7 @@ def invitation_action(request: AuthenticatedHttpRequest, pk: int, action: str) -
     invitation = get_object_or_404(
         Invitation.objects.select_related("account__owner", "survey", "contact"), pk=pk
     )
-    if not invitation.account.can_be_edited_by(request.user):
-        raise PermissionDenied("not your account")
+    check_can_change(request.user, invitation.account)
     if action == "bounce":
         changed = services.mark_bounced(actor=request.user, invitation=invitation)
         done = _("Marked bounced.") if changed else _("It was marked bounced already.")

@@ -11,8 +11,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import AuthenticatedHttpRequest, manager_required
-from accounts.models import Account
+from accounts.access import AuthenticatedHttpRequest, get_account_for_user, manager_required
 from health.forms import ApiKeyForm, HealthOverrideForm, ScorecardForm
 from health.models import ApiKey, HealthOverride, WeightOverride
 from health.scorecard import load_scorecard, save_scorecard
@@ -120,7 +119,7 @@ def scorecard(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def health_override(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse:
     """A manager sets an account's score with a reason until a date (audited)."""
-    account = get_object_or_404(Account, external_id=external_id)
+    account = get_account_for_user(request.user, external_id, write=True)
     form = HealthOverrideForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         override_health_score(actor=request.user, account=account, **form.cleaned_data)

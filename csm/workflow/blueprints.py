@@ -21,6 +21,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from accounts.access import check_can_change
 from accounts.audit import record_changes
 from accounts.models import Account, Contact, User
 from csm.lib.bulk import update_rows
@@ -29,6 +30,7 @@ from csm.workflow.models import (
     BlueprintTemplate,
     Milestone,
     MilestoneStatus,
+    MilestoneTemplate,
     Side,
     new_share_token,
 )
@@ -236,11 +238,6 @@ def shared_blueprint(token: str, *, today: date | None = None) -> BlueprintView 
     return _view(blueprint, today or timezone.localdate())
 
 
-def _check_may_edit(actor: User, account: Account) -> None:
-    if not account.can_be_edited_by(actor):
-        raise PermissionDenied("not your account")
-
-
 def _masked(key: str) -> str:
     # The audit trail is readable by every user; the key itself would be a working link.
     return f"{key[:4]}…"
@@ -249,7 +246,7 @@ def _masked(key: str) -> str:
 def rotate_share_link(*, actor: User, blueprint: Blueprint) -> Blueprint:
     """A new share_key: every link sent before stops working."""
     account = blueprint.account
-    _check_may_edit(actor, account)
+    check_can_change(actor, account)
     with transaction.atomic():
         old = blueprint.share_key
         blueprint.share_key = new_share_token()
@@ -266,7 +263,7 @@ def rotate_share_link(*, actor: User, blueprint: Blueprint) -> Blueprint:
 
 def set_sharing(*, actor: User, blueprint: Blueprint, enabled: bool) -> Blueprint:
     account = blueprint.account
-    _check_may_edit(actor, account)
+    check_can_change(actor, account)
     with transaction.atomic():
         old = blueprint.share_enabled
         blueprint.share_enabled = enabled
@@ -316,7 +313,7 @@ def complete_milestone(
     *, actor: User, milestone: Milestone, status: str, note: str, on: date
 ) -> Milestone:
     """Mark an open milestone done or skipped on `on`, with a completion note (the audit's why)."""
-    _check_may_edit(actor, milestone.blueprint.account)
+    check_can_change(actor, milestone.blueprint.account)
     if status not in (MilestoneStatus.DONE, MilestoneStatus.SKIPPED):
         raise ValueError(f"cannot complete a milestone as {status!r}")
     if milestone.status != MilestoneStatus.OPEN:
@@ -332,7 +329,7 @@ def complete_milestone(
 
 def reopen(*, actor: User, milestone: Milestone, reason: str = "") -> Milestone:
     """Back to open: the completion date and note go (the audit trail keeps them)."""
-    _check_may_edit(actor, milestone.blueprint.account)
+    check_can_change(actor, milestone.blueprint.account)
     if milestone.status == MilestoneStatus.OPEN:
         raise MilestoneStateError("the milestone is already open")
     return _save_and_audit(
@@ -345,7 +342,7 @@ def reopen(*, actor: User, milestone: Milestone, reason: str = "") -> Milestone:
 
 
 def reschedule(*, actor: User, milestone: Milestone, due_on: date, reason: str) -> Milestone:
-    _check_may_edit(actor, milestone.blueprint.account)
+    check_can_change(actor, milestone.blueprint.account)
     if not reason.strip():
         raise ValueError("a reschedule needs a reason")
     return _save_and_audit(
@@ -355,6 +352,58 @@ def reschedule(*, actor: User, milestone: Milestone, due_on: date, reason: str) 
         values={"due_on": due_on},
         reason=reason,
     )
+
+
+# --- Templates (managers) -------------------------------------------------------------------------
+
+# The audited fields of a template's milestone.
+TEMPLATE_FIELDS = ("side", "title", "description", "offset_days")
+
+
+def save_template_milestones(
+    *,
+    actor: User,
+    template: BlueprintTemplate,
+    saved: Sequence[MilestoneTemplate],
+    removed: Sequence[MilestoneTemplate] = (),
+) -> int:
+    """A manager's edit of a segment's template, in one transaction: delete the `removed`
+    milestones, write the `saved` ones (new, or changed and not saved yet) and audit each, with the
+    template's name as the reason. Blueprints made before keep their milestones. Returns how many
+    milestones changed."""
+    if not actor.is_manager:
+        raise PermissionDenied("managers only")
+    with transaction.atomic():
+        for milestone in removed:
+            record_changes(
+                actor=actor,
+                obj=milestone,
+                action="blueprint template milestone removed",
+                changes={"title": (milestone.title, None)},
+                reason=template.name,
+            )
+            milestone.delete()
+        for milestone in saved:
+            old = None
+            if milestone.pk is not None:
+                old = (
+                    MilestoneTemplate.objects.filter(pk=milestone.pk)
+                    .values(*TEMPLATE_FIELDS)
+                    .first()
+                )
+            milestone.template = template
+            milestone.save()
+            record_changes(
+                actor=actor,
+                obj=milestone,
+                action="blueprint template milestone",
+                changes={
+                    name: ((old or {}).get(name), getattr(milestone, name))
+                    for name in TEMPLATE_FIELDS
+                },
+                reason=template.name,
+            )
+    return len(removed) + len(saved)
 
 
 # --- Demo -----------------------------------------------------------------------------------------

@@ -140,11 +140,3 @@ class UsageTipForm(forms.ModelForm):
 
     def clean_feature(self) -> str:
         return self.cleaned_data["feature"].strip()
-
-    def changed_values(self) -> dict[str, tuple[Any, Any]]:
-        """{field: (old, new)} for the audit trail."""
-        return {
-            name: (self.initial.get(name), self.cleaned_data[name])
-            for name in self.changed_data
-            if name in self.cleaned_data
-        }

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Contact, ScopeKind, Segment
+from accounts.models import Account, Contact, ScopeKind, Segment, User
 
 # --- Touches --------------------------------------------------------------------------------------
 
@@ -199,6 +199,16 @@ class Resolution(models.TextChoices):
 class RiskItemQuerySet(models.QuerySet["RiskItem"]):
     def open(self) -> RiskItemQuerySet:
         return self.filter(resolved_at__isnull=True)
+
+    def of(self, person_id: int) -> RiskItemQuerySet:
+        """Someone's items: assigned to them, or unassigned on an account of their book."""
+        return self.filter(
+            Q(assignee_id=person_id) | Q(assignee__isnull=True, account__owner_id=person_id)
+        )
+
+    def book_of(self, user: User) -> RiskItemQuerySet:
+        """The items a user answers for: every item for a manager, a CSM's own (`of`)."""
+        return self.all() if user.is_manager else self.of(user.pk)
 
 
 class RiskItem(models.Model):

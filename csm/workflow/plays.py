@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.access import check_can_change
 from accounts.models import User
 from csm.workflow.models import ExperimentAssignment, ExperimentGroup
 
@@ -30,15 +31,10 @@ def plays_for(*, user: User, day: date, limit: int) -> QuerySet[ExperimentAssign
     )
 
 
-def can_mark_play(user: User, assignment: ExperimentAssignment) -> bool:
-    return user.is_manager or assignment.account.owner_id == user.pk
-
-
 def mark_play_done(*, actor: User, assignment: ExperimentAssignment) -> bool:
     """Record that the play was done for a treatment account (nothing else is logged). Returns
     False when it was already done (a conditional UPDATE, so a double click writes once)."""
-    if not can_mark_play(actor, assignment):
-        raise PermissionDenied("not your account")
+    check_can_change(actor, assignment.account)
     if assignment.group != ExperimentGroup.TREATMENT:
         raise ValidationError(_("Only treatment accounts get the play."))
     now = timezone.now()

@@ -57,7 +57,8 @@ def can_act(user: User, item: RiskItem) -> bool:
     )
 
 
-def _check_can_act(actor: User, item: RiskItem) -> None:
+def check_can_act(actor: User, item: RiskItem) -> None:
+    """403 unless `actor` may act on the item (`can_act`)."""
     if not can_act(actor, item):
         raise PermissionDenied("not your account")
 
@@ -93,7 +94,7 @@ def _clean_note(note: str, *, required: bool) -> str:
 
 def snooze(*, actor: User, item: RiskItem, until: date, note: str = "") -> RiskItem:
     """Hide the item from the queue through `until` (after today, at most 90 days ahead)."""
-    _check_can_act(actor, item)
+    check_can_act(actor, item)
     today = timezone.localdate()
     if until is None or until <= today:
         raise ValidationError({"until": _("Snooze until a day after today.")})
@@ -144,7 +145,7 @@ def reassign(*, actor: User, item: RiskItem, assignee: User | None) -> RiskItem:
 def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: str) -> RiskItem:
     """Close the item as saved, churned or not a risk, with a note saying why. It leaves the
     queue; the nightly may open a new item for the account on a later day."""
-    _check_can_act(actor, item)
+    check_can_act(actor, item)
     if resolution not in Resolution.values:
         raise ValidationError({"resolution": _("Choose saved, churned or not a risk.")})
     note = _clean_note(note, required=True)
@@ -172,7 +173,7 @@ def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: 
 
 def toggle_step(*, actor: User, item: RiskItem, index: int, done: bool) -> RiskItem:
     """Tick (or untick) step `index` of the item's checklist."""
-    _check_can_act(actor, item)
+    check_can_act(actor, item)
     with transaction.atomic():
         locked = _locked_open(item)
         checklist = [dict(step) for step in locked.checklist]

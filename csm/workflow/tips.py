@@ -7,11 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Contact, Subscription, Tier, active_on
+from accounts.audit import record_changes
+from accounts.models import Account, Contact, Subscription, Tier, User, active_on
 from csm.lib.emails import render_email
 from csm.lib.models import OutboxEmail
 from csm.workflow.models import Touch, TouchKind, UsageTip
@@ -124,3 +127,44 @@ def log_tips_touch(email: OutboxEmail) -> None:
         summary=_("Usage tips emailed to %(to)s: %(subject)s")
         % {"to": email.to, "subject": email.subject},
     )
+
+
+# --- The managers' tips ---------------------------------------------------------------------------
+
+TIP_FIELDS = ("feature", "title", "body", "enabled")
+
+
+def save_tip(
+    *,
+    actor: User,
+    tip: UsageTip | None = None,
+    feature: str,
+    title: str,
+    body: str,
+    enabled: bool,
+) -> UsageTip:
+    """Add a usage tip (`tip` None), or change an existing tip's words and whether it is sent;
+    audited field by field, in one transaction. The feature is a tip's identity: an edit keeps it
+    (ValueError for another one). Managers only."""
+    if not actor.is_manager:
+        raise PermissionDenied("managers only")
+    with transaction.atomic():
+        if tip is None:
+            tip = UsageTip.objects.create(feature=feature, title=title, body=body, enabled=enabled)
+            record_changes(
+                actor=actor,
+                obj=tip,
+                action="usage_tip.create",
+                changes={name: (None, getattr(tip, name)) for name in TIP_FIELDS},
+            )
+            return tip
+        stored = UsageTip.objects.select_for_update().get(pk=tip.pk)
+        if feature != stored.feature:
+            raise ValueError("a tip's feature cannot change")
+        new = {"title": title, "body": body, "enabled": enabled}
+        changes = {name: (getattr(stored, name), value) for name, value in new.items()}
+        for name, value in new.items():
+            setattr(stored, name, value)
+        stored.save(update_fields=list(new))
+        record_changes(actor=actor, obj=stored, action="usage_tip.update", changes=changes)
+    return stored

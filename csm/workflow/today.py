@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
+from accounts.access import book_q
 from accounts.models import Account, Role, Subscription, User, active_on
 from csm.workflow.models import (
     Blueprint,
@@ -47,7 +48,6 @@ class Today:
 
 def today_for(*, user: User, day: date) -> Today:
     """What `user` should do on `day`: their own book for a CSM, everybody's for a manager."""
-    owner = None if user.is_manager else user
 
     def customer(account: str) -> Q:
         """`account` (a path to an account from the queried model) is a customer on `day` and,
@@ -55,23 +55,19 @@ def today_for(*, user: User, day: date) -> Today:
         subquery built a hash of every account with a subscription for each list (50 ms at
         50,000 accounts, four times a page)."""
         active = Subscription.objects.filter(active_on(day), account=OuterRef(account))
-        owner_path = "owner" if account == "pk" else f"{account}__owner"
-        mine = Q() if owner is None else Q(**{owner_path: owner})
-        return Q(Exists(active)) & mine
+        return Q(Exists(active)) & book_q(user, "" if account == "pk" else f"{account}__")
 
-    open_items = RiskItem.objects.open().filter(
-        Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=day)
+    open_items = (
+        RiskItem.objects.open()
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=day))
+        .book_of(user)
     )
-    if owner is not None:
-        open_items = open_items.filter(
-            Q(assignee=owner) | Q(assignee__isnull=True, account__owner=owner)
-        )
     # list(): shown in order and counted below without a second query per row.
     risk_items = list(
         open_items.select_related("account", "assignee").order_by("-priority", "pk")[:LIST_LIMIT]
     )
     per_csm: list[dict[str, Any]] = []
-    if owner is None:  # the team's counts per CSM add up to the total: no COUNT of its own
+    if user.is_manager:  # the team's counts per CSM add up to the total: no COUNT of its own
         per_csm, risk_count = _per_csm(day, open_items)
     else:
         risk_count = open_items.count()

@@ -11,12 +11,12 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
+from accounts.access import check_can_change
 from accounts.models import Account, AccountQuerySet, Subscription, Tier, User, active_on
 from accounts.scopes import owner_scope
 from csm.workflow.models import Touch, TouchKind, TouchOutcome
@@ -64,8 +64,7 @@ def log_touch(
 ) -> Touch:
     """Record a call, meeting, email or note with `account`. Managers log on every account, a CSM
     only on their own book (PermissionDenied otherwise). Automated touches are the outbox's."""
-    if not account.can_be_edited_by(actor):
-        raise PermissionDenied("not your account")
+    check_can_change(actor, account)
     if kind == TouchKind.AUTOMATED or kind not in TouchKind.values:
         raise ValueError(f"a CSM cannot log a touch of kind {kind!r}")
     if outcome and outcome not in TouchOutcome.values:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from accounts.access import AuthenticatedHttpRequest
+from accounts.access import AuthenticatedHttpRequest, book_q
 from accounts.models import LifecycleStage, Segment, Tier, lifecycle_stage_at
 from csm.kpis.forms import (
     PeriodForm,
@@ -35,7 +35,6 @@ from csm.kpis.goals import months_between
 from csm.kpis.models import KpiSnapshot
 from csm.kpis.views.common import (
     HEALTHY_MONTHLY_CHURN,
-    book_q,
     cents,
     csv_tables,
     kpi_scope,

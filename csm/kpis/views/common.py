@@ -8,9 +8,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import (
-    Q,
-)
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -67,11 +64,6 @@ def cents(value: Decimal | None) -> Decimal:
 
 def person_label(name: str | None, email: str | None) -> str:
     return name or email or _("Unassigned")
-
-
-def book_q(user: User, prefix: str = "account__") -> Q:
-    """A CSM's own book; everything for a manager."""
-    return Q() if user.is_manager else Q(**{f"{prefix}owner": user})
 
 
 def kpi_scope(user: User) -> str:

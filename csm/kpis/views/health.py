@@ -19,14 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from accounts.access import AuthenticatedHttpRequest
-from accounts.models import User
+from accounts.access import AuthenticatedHttpRequest, book_q
 from csm.kpis.forms import (
     HealthPeriodForm,
 )
 from csm.kpis.goals import months_between
 from csm.kpis.views.common import (
-    book_q,
     csv_tables,
     kpi_scope,
     month_label,
@@ -50,12 +48,6 @@ def band_points(*, scored: list[date], first: date, last: date, by: str) -> list
         bucket = day - timedelta(days=day.weekday()) if by == "week" else day.replace(day=1)
         latest_of[bucket] = day
     return [latest_of[bucket] for bucket in sorted(latest_of)]
-
-
-def _risk_filter(user: User) -> Q:
-    if user.is_manager:
-        return Q()
-    return Q(assignee=user) | Q(assignee__isnull=True, account__owner=user)
 
 
 @login_required
@@ -98,7 +90,7 @@ def health_report(request: AuthenticatedHttpRequest) -> HttpResponse:
             bands[row["day"]][row["band"]] = row["n"]
 
     months = months_between(start, end)
-    items = RiskItem.objects.filter(_risk_filter(user))
+    items = RiskItem.objects.book_of(user)
     per_month: dict[date, dict[str, int]] = {m: defaultdict(int) for m in months}
     for row in (
         items.filter(opened_on__gte=start, opened_on__lte=end)

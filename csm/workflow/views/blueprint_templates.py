@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -16,12 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import AuthenticatedHttpRequest, manager_required
-from accounts.audit import record_changes
+from csm.workflow.blueprints import save_template_milestones
 from csm.workflow.models import BlueprintTemplate, MilestoneTemplate
 
 # The longest offset a milestone may have: a blueprint covers the first year.
 MAX_OFFSET_DAYS = 365
-AUDITED = ("side", "title", "description", "offset_days")
 
 
 class MilestoneTemplateForm(forms.ModelForm):
@@ -63,8 +61,10 @@ def template_edit(request: AuthenticatedHttpRequest, segment: str) -> HttpRespon
     template = get_object_or_404(BlueprintTemplate, segment=segment)
     formset = MilestoneFormSet(request.POST or None, instance=template)
     if request.method == "POST" and formset.is_valid():
-        with transaction.atomic():
-            changed = _save(formset, request.user, template)
+        saved, removed = _edits(formset)
+        changed = save_template_milestones(
+            actor=request.user, template=template, saved=saved, removed=removed
+        )
         messages.success(
             request,
             _("Saved %(n)s change(s) to the %(name)s template; new blueprints use it.")
@@ -78,35 +78,17 @@ def template_edit(request: AuthenticatedHttpRequest, segment: str) -> HttpRespon
     )
 
 
-def _save(formset: Any, actor: Any, template: BlueprintTemplate) -> int:
-    """Write the formset and audit each created, changed or deleted milestone."""
-    changed = 0
+def _edits(formset: Any) -> tuple[list[MilestoneTemplate], list[MilestoneTemplate]]:
+    """The valid formset's milestones to write (not saved yet) and those to delete; unchanged
+    rows and blank extra rows are neither."""
+    saved: list[MilestoneTemplate] = []
+    removed: list[MilestoneTemplate] = []
     for form in formset.forms:
         if not form.has_changed() or form.instance.pk is None and not form.cleaned_data:
             continue
-        old = MilestoneTemplate.objects.filter(pk=form.instance.pk).values(*AUDITED).first()
         if form.cleaned_data.get("DELETE"):
             if form.instance.pk is not None:
-                record_changes(
-                    actor=actor,
-                    obj=form.instance,
-                    action="blueprint template milestone removed",
-                    changes={"title": (form.instance.title, None)},
-                    reason=template.name,
-                )
-                form.instance.delete()
-                changed += 1
+                removed.append(form.instance)
             continue
-        milestone = form.save(commit=False)
-        milestone.template = template
-        milestone.save()
-        new = {field: getattr(milestone, field) for field in AUDITED}
-        record_changes(
-            actor=actor,
-            obj=milestone,
-            action="blueprint template milestone",
-            changes={field: ((old or {}).get(field), new[field]) for field in AUDITED},
-            reason=template.name,
-        )
-        changed += 1
-    return changed
+        saved.append(form.save(commit=False))
+    return saved, removed

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -20,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from accounts.access import AuthenticatedHttpRequest
+from accounts.access import AuthenticatedHttpRequest, check_can_change
 from accounts.models import Account
 from csm.workflow.blueprint_forms import FORMS, CompleteForm, RescheduleForm
 from csm.workflow.blueprints import (
@@ -36,16 +35,6 @@ from csm.workflow.blueprints import (
 from csm.workflow.models import Blueprint, Milestone
 
 SECTION = "csm/_blueprint.html"
-
-
-def _get_milestone_for_edit(request: AuthenticatedHttpRequest, pk: int) -> Milestone:
-    """The milestone, or 403 unless the user may edit its account (its owner, or a manager)."""
-    milestone = get_object_or_404(
-        Milestone.objects.select_related("blueprint__account__owner"), pk=pk
-    )
-    if not milestone.blueprint.account.can_be_edited_by(request.user):
-        raise PermissionDenied("not your account")
-    return milestone
 
 
 def _back_to_account(account: Account) -> HttpResponse:
@@ -71,8 +60,12 @@ def _section(request: AuthenticatedHttpRequest, account: Account) -> TemplateRes
 def milestone_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     """Complete (done or skipped), reopen or reschedule one milestone. GET shows the form on a
     page of its own (a link target without JavaScript)."""
-    milestone = _get_milestone_for_edit(request, pk)
+    milestone = get_object_or_404(
+        Milestone.objects.select_related("blueprint__account__owner"), pk=pk
+    )
     account = milestone.blueprint.account
+    # Before the form: another CSM's milestone answers 403 whatever was asked.
+    check_can_change(request.user, account)
     form_class = FORMS[action]
     if request.method == "POST":
         form = form_class(request.POST, milestone=milestone)
@@ -135,8 +128,7 @@ def sharing(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse
         Blueprint.objects.select_related("account__owner"), account__external_id=external_id
     )
     account = blueprint.account
-    if not account.can_be_edited_by(request.user):
-        raise PermissionDenied("not your account")
+    check_can_change(request.user, account)
     what = request.POST.get("action")
     if what == "rotate":
         rotate_share_link(actor=request.user, blueprint=blueprint)

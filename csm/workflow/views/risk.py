@@ -145,10 +145,7 @@ def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
         items = items.filter(assignee__isnull=True, account__owner__isnull=True)
     elif who != "all":
         # An item is someone's when assigned to them, or unassigned in their book (as on Today).
-        person = user.pk if who == "mine" else int(who)
-        items = items.filter(
-            Q(assignee_id=person) | Q(assignee__isnull=True, account__owner_id=person)
-        )
+        items = items.of(user.pk if who == "mine" else int(who))
     if filters.get("tier"):
         items = items.filter(account__tier=filters["tier"])
     if filters.get("reason"):
@@ -287,17 +284,12 @@ def _run(
     return _respond(request, item, form=form, people=people)
 
 
-def _check_can_act(request: AuthenticatedHttpRequest, item: RiskItem) -> None:
-    # Before validating, so another CSM's item answers 403 whatever was posted.
-    if not risk_actions.can_act(request.user, item):
-        raise PermissionDenied("not your account")
-
-
 @login_required
 @require_POST
 def snooze(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _get_item(pk)
-    _check_can_act(request, item)
+    # Before validating, so another CSM's item answers 403 whatever was posted.
+    risk_actions.check_can_act(request.user, item)
 
     def action(data: dict[str, Any]) -> str:
         risk_actions.snooze(actor=request.user, item=item, until=data["until"], note=data["note"])
@@ -330,7 +322,8 @@ def reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _get_item(pk)
-    _check_can_act(request, item)
+    # Before validating, so another CSM's item answers 403 whatever was posted.
+    risk_actions.check_can_act(request.user, item)
 
     def action(data: dict[str, Any]) -> str:
         risk_actions.resolve(
@@ -348,7 +341,8 @@ def resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def toggle_step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _get_item(pk)
-    _check_can_act(request, item)
+    # Before validating, so another CSM's item answers 403 whatever was posted.
+    risk_actions.check_can_act(request.user, item)
 
     def action(data: dict[str, Any]) -> str:
         risk_actions.toggle_step(

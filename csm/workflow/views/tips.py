@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -12,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import AuthenticatedHttpRequest, manager_required
-from accounts.audit import record_changes
 from csm.workflow.forms import UsageTipForm
 from csm.workflow.models import UsageTip
+from csm.workflow.tips import save_tip
 
 
 @manager_required
@@ -34,14 +33,7 @@ def tip_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
 def tip_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UsageTipForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            tip = form.save()
-            record_changes(
-                actor=request.user,
-                obj=tip,
-                action="usage_tip.create",
-                changes={name: (None, form.cleaned_data[name]) for name in form.Meta.fields},
-            )
+        tip = save_tip(actor=request.user, **form.cleaned_data)
         messages.success(request, _("Added the tip “%(title)s”.") % {"title": tip.title})
         return redirect("touches:tips")
     return TemplateResponse(
@@ -55,10 +47,7 @@ def tip_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     tip = get_object_or_404(UsageTip, pk=pk)
     form = UsageTipForm(request.POST or None, instance=tip)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            changes = form.changed_values()
-            form.save()
-            record_changes(actor=request.user, obj=tip, action="usage_tip.update", changes=changes)
+        tip = save_tip(actor=request.user, tip=tip, **form.cleaned_data)
         messages.success(request, _("Saved the tip “%(title)s”.") % {"title": tip.title})
         return redirect("touches:tips")
     return TemplateResponse(request, "csm/tip_form.html", {"form": form, "tip": tip, "nav": "tips"})

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
-from accounts.access import AuthenticatedHttpRequest
+from accounts.access import AuthenticatedHttpRequest, get_account_for_user
 from accounts.models import Account
 from csm.workflow.forms import TouchForm
 from csm.workflow.timeline import account_timeline
@@ -23,14 +22,6 @@ from csm.workflow.touches import log_touch
 
 # The event the timeline listens for (hx-trigger="touchLogged from:body").
 TOUCH_LOGGED = "touchLogged"
-
-
-def _get_account_for_touch(request: AuthenticatedHttpRequest, external_id: str) -> Account:
-    """The account, or 403 unless the user may log on it (its owner, or a manager)."""
-    account = get_object_or_404(Account.objects.select_related("owner"), external_id=external_id)
-    if not account.can_be_edited_by(request.user):
-        raise PermissionDenied("not your account")
-    return account
 
 
 def _next_url(request: AuthenticatedHttpRequest, account: Account) -> str:
@@ -49,7 +40,7 @@ def touch_log(request: AuthenticatedHttpRequest, external_id: str) -> HttpRespon
     """GET: a page with the form (for links without JavaScript). POST: log the touch; htmx gets
     the form back (blank with a notice, or with its errors) and the timeline refreshes on the
     HX-Trigger event; a plain POST redirects to `next`, or shows the errors on the page."""
-    account = _get_account_for_touch(request, external_id)
+    account = get_account_for_user(request.user, external_id, write=True)
     next_url = _next_url(request, account)
     logged = False
     if request.method == "POST":
@@ -79,7 +70,7 @@ def touch_log(request: AuthenticatedHttpRequest, external_id: str) -> HttpRespon
 def timeline(request: AuthenticatedHttpRequest, external_id: str) -> TemplateResponse:
     """The timeline region of the account page, for htmx to refresh (anyone who may see the
     account page may see this)."""
-    account = get_object_or_404(Account, external_id=external_id)
+    account = get_account_for_user(request.user, external_id)
     return TemplateResponse(
         request,
         "csm/_timeline.html",
