@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.access import check_can_change
 from accounts.audit import record_changes
 from accounts.models import Account, Contact, Subscription, User, active_on
+from csm.lib.emails import render_email
 from csm.lib.models import OutboxEmail
 from csm.lib.outbox import queue_email
 from csm.lib.tasks import request_drain
@@ -152,27 +152,18 @@ class SendResult:
 
 
 def _email(survey: Survey, recipient: Recipient, link: str, expires: datetime) -> tuple[str, str]:
-    subject = _("%(account)s: %(question)s") % {
-        "account": recipient.account_name,
-        "question": survey.question,
-    }
-    if len(subject) > 200:
-        subject = subject[:199] + "…"
-    body = "\n".join(
-        [
-            _("Hello %(name)s,") % {"name": recipient.name or recipient.email},
-            "",
-            survey.question,
-            "",
-            _("Answering takes under a minute, no login needed:"),
-            link,
-            "",
-            _("The link works until %(d)s and can be used once.")
-            % {"d": timezone.localdate(expires).isoformat()},
-            _("Thank you: every answer is read by the people who look after your account."),
-        ]
+    """The invitation's subject and body (templates/emails/survey_invitation/)."""
+    email = render_email(
+        "survey_invitation",
+        {
+            "account": recipient.account_name,
+            "question": survey.question,
+            "name": recipient.name or recipient.email,
+            "link": link,
+            "d": timezone.localdate(expires).isoformat(),
+        },
     )
-    return subject, body
+    return email.subject, email.body
 
 
 def _send(survey: Survey, recipients: Iterable[Recipient], sent_by: User | None) -> int:
@@ -372,14 +363,9 @@ def mark_opened(invitation: Invitation) -> None:
         invitation.opened_at = now
 
 
-def _check_may_act(actor: User, invitation: Invitation) -> None:
-    if not invitation.account.can_be_edited_by(actor):
-        raise PermissionDenied("not your account")
-
-
 def mark_bounced(*, actor: User, invitation: Invitation) -> bool:
     """The email did not arrive (a CSM saw the bounce). False when it was marked already."""
-    _check_may_act(actor, invitation)
+    check_can_change(actor, invitation.account)
     changed = Invitation.objects.filter(pk=invitation.pk, bounced_at__isnull=True).update(
         bounced_at=timezone.now()
     )
@@ -390,7 +376,7 @@ def mark_bounced(*, actor: User, invitation: Invitation) -> bool:
 def revoke_invitation(*, actor: User, invitation: Invitation) -> bool:
     """Withdraw an unanswered link: it stops working, and its email, if still unsent, is not
     sent. False when it was answered or revoked already."""
-    _check_may_act(actor, invitation)
+    check_can_change(actor, invitation.account)
     with transaction.atomic():
         changed = Invitation.objects.filter(
             pk=invitation.pk, answered_at__isnull=True, revoked_at__isnull=True
