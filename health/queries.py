@@ -51,16 +51,17 @@ def latest_scored_day() -> date | None:
     return HealthScore.objects.order_by("-day").values_list("day", flat=True).first()
 
 
-def with_health(accounts: QuerySet[Account], day: date | None) -> QuerySet[Account]:
-    """Annotate `health_score` and `health_band` of `day` (None for accounts without one), as
-    subqueries on the (account, day) unique index, so a page of accounts costs no extra query."""
+def with_health(rows: QuerySet[Any], day: date | None, account: str = "pk") -> QuerySet[Any]:
+    """Annotate `health_score` and `health_band` of `day` (None without one) on accounts, or on
+    rows of an account (`account="account_id"`: risk items), as subqueries on the (account, day)
+    unique index, so a page of rows costs no extra query."""
     if day is None:
-        return accounts.annotate(
+        return rows.annotate(
             health_score=Value(None, output_field=IntegerField()),
             health_band=Value(None, output_field=CharField()),
         )
-    scores = HealthScore.objects.filter(account=OuterRef("pk"), day=day)
-    return accounts.annotate(
+    scores = HealthScore.objects.filter(account=OuterRef(account), day=day)
+    return rows.annotate(
         health_score=Subquery(scores.values("score")[:1]),
         health_band=Subquery(scores.values("band")[:1]),
     )

@@ -4,6 +4,7 @@ blueprints with milestones, and the at-risk queue with its save plays."""
 from __future__ import annotations
 
 import secrets
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -206,6 +207,10 @@ class RiskItemQuerySet(models.QuerySet["RiskItem"]):
             Q(assignee_id=person_id) | Q(assignee__isnull=True, account__owner_id=person_id)
         )
 
+    def awake(self, day: date) -> RiskItemQuerySet:
+        """Items not snoozed on `day` (snoozed through the day before, or never)."""
+        return self.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=day))
+
     def book_of(self, user: User) -> RiskItemQuerySet:
         """The items a user answers for: every item for a manager, a CSM's own (`of`)."""
         return self.all() if user.is_manager else self.of(user.pk)
@@ -262,6 +267,24 @@ class RiskItem(models.Model):
 
     def __str__(self) -> str:
         return f"risk {self.account} ({self.opened_on})"
+
+    def snoozed_on(self, day: date) -> bool:
+        """Hidden from the queue on `day` (RiskItemQuerySet.awake is the same rule in SQL)."""
+        return self.snoozed_until is not None and self.snoozed_until >= day
+
+    @property
+    def steps_done(self) -> int:
+        """How many steps of the save play's checklist are ticked."""
+        return sum(1 for step in self.checklist if step.get("done"))
+
+    @property
+    def reason_list(self) -> list[dict[str, str]]:
+        """Each reason's words with its rule's label ("Health red": "score 38 …")."""
+        labels = dict(RiskReason.choices)
+        return [
+            {"text": reason.get("text", ""), "label": str(labels.get(reason.get("key"), ""))}
+            for reason in self.reasons
+        ]
 
 
 class SavePlay(models.Model):

@@ -57,11 +57,7 @@ def today_for(*, user: User, day: date) -> Today:
         active = Subscription.objects.filter(active_on(day), account=OuterRef(account))
         return Q(Exists(active)) & book_q(user, "" if account == "pk" else f"{account}__")
 
-    open_items = (
-        RiskItem.objects.open()
-        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=day))
-        .book_of(user)
-    )
+    open_items = RiskItem.objects.open().awake(day).book_of(user)
     # list(): shown in order and counted below without a second query per row.
     risk_items = list(
         open_items.select_related("account", "assignee").order_by("-priority", "pk")[:LIST_LIMIT]

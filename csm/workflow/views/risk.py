@@ -15,14 +15,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import (
-    CharField,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     TextField,
-    Value,
 )
 from django.db.models.functions import Cast
 from django.http import HttpResponse
@@ -48,8 +43,7 @@ from csm.workflow.risk_forms import (
     StepForm,
     actions_for,
 )
-from health.models import HealthScore
-from health.queries import latest_scored_day
+from health.queries import latest_scored_day, with_health
 
 PAGE_SIZE = 25
 
@@ -62,23 +56,8 @@ def _people() -> list[User]:
     return list(User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]))
 
 
-def _with_health(items: QuerySet[RiskItem], day: date | None) -> QuerySet[RiskItem]:
-    """Annotate `health_score` and `health_band` of the account on `day` (the latest scored day),
-    as subqueries on HealthScore's (account, day) unique index: no query per row."""
-    if day is None:
-        return items.annotate(
-            health_score=Value(None, output_field=IntegerField()),
-            health_band=Value(None, output_field=CharField()),
-        )
-    scores = HealthScore.objects.filter(account=OuterRef("account_id"), day=day)
-    return items.annotate(
-        health_score=Subquery(scores.values("score")[:1]),
-        health_band=Subquery(scores.values("band")[:1]),
-    )
-
-
 def _rows(items: QuerySet[RiskItem], day: date | None) -> QuerySet[RiskItem]:
-    return _with_health(items, day).select_related("account", "assignee")
+    return with_health(items, day, account="account_id").select_related("account", "assignee")
 
 
 def with_reason(items: QuerySet[RiskItem], key: str) -> QuerySet[RiskItem]:
@@ -90,20 +69,10 @@ def with_reason(items: QuerySet[RiskItem], key: str) -> QuerySet[RiskItem]:
     )
 
 
-def _snoozed(item: RiskItem, today: date) -> bool:
-    return item.snoozed_until is not None and item.snoozed_until >= today
-
-
 def _decorate(item: RiskItem, user: User, today: date) -> RiskItem:
     """What a row shows beyond the model's fields; no query (account and assignee are joined)."""
-    labels = dict(RiskReason.choices)
     item.can_act = risk_actions.can_act(user, item)  # type: ignore[attr-defined]
-    item.is_snoozed = _snoozed(item, today)  # type: ignore[attr-defined]
-    item.steps_done = sum(1 for step in item.checklist if step.get("done"))  # type: ignore[attr-defined]
-    item.reason_list = [  # type: ignore[attr-defined]
-        {"text": reason.get("text", ""), "label": labels.get(reason.get("key"), "")}
-        for reason in item.reasons
-    ]
+    item.is_snoozed = item.snoozed_on(today)  # type: ignore[attr-defined]
     return item
 
 
@@ -139,7 +108,7 @@ def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
     health_day = latest_scored_day()
     items = _rows(RiskItem.objects.open(), health_day)
     if not filters.get("snoozed"):
-        items = items.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today))
+        items = items.awake(today)
     who = filters.get("who") or ("all" if user.is_manager else "mine")
     if who == "none":
         items = items.filter(assignee__isnull=True, account__owner__isnull=True)
