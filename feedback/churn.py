@@ -254,22 +254,7 @@ def mark_churned(
             raise ValidationError(
                 {"day": _("A churn of this account is already recorded on that day.")}
             )
-        event = ChurnEvent.objects.create(
-            account=account,
-            churned_on=day,
-            mrr_lost=_mrr_lost(account, day),
-            marked_by=by,
-            note=note,
-        )
-        record_changes(
-            actor=by,
-            obj=event,
-            action="churn.mark",
-            changes={"churned_on": ("", day.isoformat())},
-            reason=note,
-            account=account,
-        )
-    return event
+        return _record_mark(account=account, by=by, day=day, note=note)
 
 
 def churn_for_risk_resolution(*, account: Account, by: User, note: str = "") -> ChurnEvent:
@@ -281,18 +266,20 @@ def churn_for_risk_resolution(*, account: Account, by: User, note: str = "") -> 
     today = timezone.localdate()
     if ChurnEvent.objects.filter(account=account, churned_on=today).exists():
         return ChurnEvent.objects.get(account=account, churned_on=today)
+    return _record_mark(account=account, by=by, day=today, note=_clean_note(note)[:NOTE_MAX_CHARS])
+
+
+def _record_mark(*, account: Account, by: User, day: date, note: str) -> ChurnEvent:
+    """A churn marked by hand on `day`, with the MRR it lost, audited (the callers checked that
+    the account has no open churn and none on that day)."""
     event = ChurnEvent.objects.create(
-        account=account,
-        churned_on=today,
-        mrr_lost=_mrr_lost(account, today),
-        marked_by=by,
-        note=_clean_note(note)[:NOTE_MAX_CHARS],
+        account=account, churned_on=day, mrr_lost=_mrr_lost(account, day), marked_by=by, note=note
     )
     record_changes(
         actor=by,
         obj=event,
         action="churn.mark",
-        changes={"churned_on": ("", today.isoformat())},
+        changes={"churned_on": ("", day.isoformat())},
         reason=note,
         account=account,
     )

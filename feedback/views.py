@@ -8,13 +8,11 @@ Plain forms with Post/Redirect/Get; the invitation rows' actions answer htmx wit
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -33,6 +31,7 @@ from accounts.access import (
     manager_required,
 )
 from accounts.models import Account
+from csm.lib.ratelimit import seconds_over_limit
 from feedback import services
 from feedback.forms import AnswerForm, SendToContactForm, SendToSegmentForm, SurveyForm
 from feedback.models import Invitation, Survey
@@ -46,24 +45,9 @@ ACCOUNT_INVITATIONS = 50
 
 
 def _over_rate_limit(request: HttpRequest) -> int | None:
-    """Seconds to wait when this IP address is over SURVEY_RATE_LIMIT_PER_MINUTE, else None.
-    A fixed one-minute window counted in the cache, as the API does; a cache outage lets the
-    request through."""
-    limit = settings.SURVEY_RATE_LIMIT_PER_MINUTE
-    if not limit:
-        return None
-    now = time.time()
-    window = int(now // 60)
-    key = f"survey-rate:{request.META.get('REMOTE_ADDR', '')}:{window}"
-    try:
-        cache.add(key, 0, timeout=120)
-        count = cache.incr(key)
-    except Exception:
-        log.warning("survey rate limit not checked: cache unavailable", exc_info=True)
-        return None
-    if count <= limit:
-        return None
-    return max(1, int((window + 1) * 60 - now))
+    """Seconds to wait when this IP address is over SURVEY_RATE_LIMIT_PER_MINUTE, else None."""
+    address = request.META.get("REMOTE_ADDR", "")
+    return seconds_over_limit(f"survey:{address}", settings.SURVEY_RATE_LIMIT_PER_MINUTE)
 
 
 def _public(

@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import Account
+from csm.lib.ratelimit import seconds_over_limit
 from health.ingest import ingest_events
 from health.models import ApiKey, hash_api_key
 from health.queries import health_payload, latest_score
@@ -70,27 +69,9 @@ def _authenticate(request: HttpRequest) -> ApiKey | JsonResponse:
 
 
 def _over_rate_limit(api_key: ApiKey) -> int | None:
-    """Seconds until the key may send again when it is over API_RATE_LIMIT_PER_MINUTE, else None.
-
-    A fixed one-minute window counted in the cache (a burst of up to twice the limit across a
-    window boundary is possible, which is fine for abuse protection). When the cache is down the
-    request is served: the limit protects the service, it must not take it down.
-    """
-    limit = settings.API_RATE_LIMIT_PER_MINUTE
-    if not limit:
-        return None
-    now = time.time()
-    window = int(now // 60)
-    cache_key = f"api-rate:{api_key.hashed_key[:16]}:{window}"
-    try:
-        cache.add(cache_key, 0, timeout=120)
-        count = cache.incr(cache_key)
-    except Exception:  # a cache outage, or the window's key expired between add and incr
-        log.warning("API rate limit not checked: cache unavailable", exc_info=True)
-        return None
-    if count <= limit:
-        return None
-    return max(1, int((window + 1) * 60 - now))
+    """Seconds until the key may send again when it is over API_RATE_LIMIT_PER_MINUTE, else None
+    (csm.lib.ratelimit)."""
+    return seconds_over_limit(f"api:{api_key.hashed_key[:16]}", settings.API_RATE_LIMIT_PER_MINUTE)
 
 
 def api_view(method: str) -> Callable[[ApiView], ApiView]:

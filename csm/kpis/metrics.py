@@ -191,22 +191,11 @@ class MonthTotals:
         if movement.mrr_end > 0:
             self.customers_end += 1
             self.mrr_end += movement.mrr_end
-        kind = movement.movement
-        if kind == NEW:
-            self.new_customers += 1
-            self.mrr_new += movement.amount
-        elif kind == REACTIVATION:
-            self.reactivated_customers += 1
-            self.mrr_reactivation += movement.amount
-        elif kind == EXPANSION:
-            self.expanded_customers += 1
-            self.mrr_expansion += movement.amount
-        elif kind == CONTRACTION:
-            self.contracted_customers += 1
-            self.mrr_contraction += movement.amount
-        elif kind == CHURN:
-            self.churned_customers += 1
-            self.mrr_churn += movement.amount
+        counted = _COUNTED_AS.get(movement.movement)
+        if counted is not None:
+            customers, mrr = counted
+            setattr(self, customers, getattr(self, customers) + 1)
+            setattr(self, mrr, getattr(self, mrr) + movement.amount)
 
     def merge(self, other: MonthTotals) -> None:
         """Add another scope's totals of the same month (e.g. each book into "all")."""
@@ -219,6 +208,14 @@ class MonthTotals:
 
 
 _TOTAL_FIELDS = tuple(name for name in MonthTotals.__dataclass_fields__ if name != "month")
+# Each movement's customer count and MRR sum in MonthTotals.
+_COUNTED_AS = {
+    NEW: ("new_customers", "mrr_new"),
+    REACTIVATION: ("reactivated_customers", "mrr_reactivation"),
+    EXPANSION: ("expanded_customers", "mrr_expansion"),
+    CONTRACTION: ("contracted_customers", "mrr_contraction"),
+    CHURN: ("churned_customers", "mrr_churn"),
+}
 
 
 def month_totals(month: Month, movements: Iterable[MonthMovement]) -> MonthTotals:

@@ -152,29 +152,22 @@ def _subscription_entries(
 ) -> list[TimelineEntry]:
     entries = []
     for sub in subscriptions:
-        amount = f"{sub.amount:.2f}/{sub.interval}"
-        if sub.start_date <= today:
-            entries.append(
-                TimelineEntry(
-                    at=_start_of(sub.start_date),
-                    kind="subscription",
-                    label=_("Subscription"),
-                    title=_("Subscription %(id)s started") % {"id": sub.subscription_id},
-                    detail=amount,
-                    date_only=True,
-                )
+        events = [
+            (sub.start_date, _("Subscription %(id)s started")),
+            (sub.end_date, _("Subscription %(id)s ended")),
+        ]
+        entries += [
+            TimelineEntry(
+                at=_start_of(day),
+                kind="subscription",
+                label=_("Subscription"),
+                title=title % {"id": sub.subscription_id},
+                detail=f"{sub.amount:.2f}/{sub.interval}",
+                date_only=True,
             )
-        if sub.end_date is not None and sub.end_date <= today:
-            entries.append(
-                TimelineEntry(
-                    at=_start_of(sub.end_date),
-                    kind="subscription",
-                    label=_("Subscription"),
-                    title=_("Subscription %(id)s ended") % {"id": sub.subscription_id},
-                    detail=amount,
-                    date_only=True,
-                )
-            )
+            for day, title in events
+            if day is not None and day <= today
+        ]
     return entries
 
 
