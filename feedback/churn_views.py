@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import AuthenticatedHttpRequest, check_can_change, get_account_for_user
 from accounts.models import Account
 from csm.lib.csv_export import csv_response
-from csm.lib.http import next_url, partial_template
+from csm.lib.http import next_url, partial_template, query_without
 from feedback import churn as churn_service
 from feedback.models import (
     ChurnEvent,
@@ -83,12 +83,11 @@ def churns(request: AuthenticatedHttpRequest) -> HttpResponse:
             ),
         )
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = query_without(request, "page")
     return TemplateResponse(
         request,
         partial_template(request, "feedback/churn_list.html", "churn-table"),
-        {"page": page, "show_all": show_all, "query": query.urlencode(), "nav": "feedback"},
+        {"page": page, "show_all": show_all, "query": query, "nav": "feedback"},
     )
 
 

@@ -44,7 +44,7 @@ from accounts.access import AuthenticatedHttpRequest
 from accounts.models import LifecycleStage, Segment, Tier, User, lifecycle_stage_at
 from accounts.scopes import filter_people, in_book
 from csm.lib.csv_export import csv_response
-from csm.lib.http import next_url, partial_template
+from csm.lib.http import next_url, partial_template, query_without
 from feedback import scores, services
 from feedback.models import (
     ChurnCategory,
@@ -338,9 +338,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         return HttpResponse(
             _("Unknown table: %(t)s") % {"t": table}, status=400, content_type="text/plain"
         )
-    query = request.GET.copy()
-    query.pop("format", None)
-    query.pop("table", None)
+    query = query_without(request, "format", "table")
     return TemplateResponse(
         request,
         partial_template(request, "feedback/report_overview.html", "overview-body"),
@@ -350,7 +348,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
             "chart": _chart(report["trend"]),
             "first": first,
             "last": last,
-            "query": query.urlencode(),
+            "query": query,
             "nav": "feedback",
         },
     )
@@ -436,12 +434,11 @@ def comments(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     # list(): each row gets its tag labels once, from the prefetched tags.
     rows = [(r, _tag_labels(r), r.is_detractor) for r in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = query_without(request, "page")
     return TemplateResponse(
         request,
         partial_template(request, "feedback/report_comments.html", "comment-stream"),
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode(), "nav": "feedback"},
+        {"form": form, "page": page, "rows": rows, "query": query, "nav": "feedback"},
     )
 
 

@@ -24,3 +24,11 @@ def next_url(request: HttpRequest, default: str) -> str:
     ):
         return candidate
     return default
+
+
+def query_without(request: HttpRequest, *keys: str) -> str:
+    """The page's query string without `keys` (e.g. "page"), for links that keep the filters."""
+    query = request.GET.copy()
+    for key in keys:
+        query.pop(key, None)
+    return query.urlencode()

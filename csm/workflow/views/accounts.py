@@ -13,6 +13,7 @@ from accounts import mrr as mrr_rules
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user
 from accounts.forms import ContactForm
 from accounts.models import Account, User
+from csm.lib.http import partial_template, query_without
 from csm.workflow.blueprints import blueprint_for
 from csm.workflow.forms import SORTS, AccountFilterForm, TouchForm
 from csm.workflow.timeline import account_timeline
@@ -58,14 +59,9 @@ def account_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
 
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(account, account.lifecycle_stage(today)) for account in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = request.GET.copy()
-    for key in ("page", "sort"):
-        sort_query.pop(key, None)
-    template = "accounts/account_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#account-table"
+    query = query_without(request, "page")
+    sort_query = query_without(request, "page", "sort")
+    template = partial_template(request, "accounts/account_list.html", "account-table")
     return TemplateResponse(
         request,
         template,
@@ -74,8 +70,8 @@ def account_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
             "page": page,
             "rows": rows,
             "sort": sort,
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
+            "query": query,
+            "sort_query": sort_query,
             "health_day": health_day,
         },
     )

@@ -17,7 +17,7 @@ from accounts.access import AuthenticatedHttpRequest
 from accounts.models import User
 from accounts.scopes import filter_people, in_book
 from csm.lib.csv_export import csv_response
-from csm.lib.http import partial_template
+from csm.lib.http import partial_template, query_without
 from csm.workflow.models import Touch, TouchKind
 from feedback.models import Response, detractor_q
 from feedback.report_forms import DetractorFilterForm
@@ -82,8 +82,7 @@ def detractors(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     # list(): permission is decided once per row, without a query (owner is joined).
     rows = [(r, r.account.can_be_edited_by(user)) for r in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = query_without(request, "page")
     return TemplateResponse(
         request,
         partial_template(request, "feedback/report_detractors.html", "detractor-table"),
@@ -91,7 +90,7 @@ def detractors(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": rows,
-            "query": query.urlencode(),
+            "query": query,
             "next_url": request.get_full_path(),
             "nav": "feedback",
         },

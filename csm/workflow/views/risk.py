@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import AuthenticatedHttpRequest, manager_required
 from accounts.models import Role, User
+from csm.lib.http import partial_template, query_without
 from csm.workflow import risk_actions
 from csm.workflow.models import RiskItem, RiskReason, SavePlay
 from csm.workflow.risk_forms import (
@@ -125,11 +126,8 @@ def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     # list(): each row is decorated once and rendered once.
     rows = [_decorate(item, user, today) for item in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
-    template = "csm/risk.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#risk-table"
+    query = query_without(request, "page")
+    template = partial_template(request, "csm/risk.html", "risk-table")
     return TemplateResponse(
         request,
         template,
@@ -137,7 +135,7 @@ def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
             "form": form,
             "page": page,
             "items": rows,
-            "query": query.urlencode(),
+            "query": query,
             "people": people if user.is_manager else [],
             "health_day": health_day,
             "today": today,
