@@ -99,6 +99,24 @@ def _churn_card(
     return TemplateResponse(request, "feedback/churn_card.html", context)
 
 
+def _answer(
+    request: AuthenticatedHttpRequest,
+    account: Account,
+    back: str,
+    *,
+    done: str = "",
+    error: str = "",
+) -> HttpResponse:
+    """After an action: with htmx the churn card with its message, else the message and back."""
+    if request.htmx:
+        return _churn_card(request, account, **({"done": done} if done else {"error": error}))
+    if done:
+        messages.success(request, done)
+    else:
+        messages.error(request, error)
+    return redirect(back)
+
+
 def _add_errors(form: Any, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
@@ -127,10 +145,7 @@ def mark_churned(request: AuthenticatedHttpRequest, external_id: str) -> HttpRes
             text = _("Recorded the churn of %(name)s: complete the reason below.") % {
                 "name": account.name
             }
-            if request.htmx:
-                return _churn_card(request, account, done=text)
-            messages.success(request, text)
-            return redirect(back)
+            return _answer(request, account, back, done=text)
     if request.htmx:
         return _churn_card(request, account, mark_form=form)
     return TemplateResponse(
@@ -154,10 +169,7 @@ def churn_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 _add_errors(form, error)
             else:
                 text = _("Saved why %(name)s churned.") % {"name": account.name}
-                if request.htmx:
-                    return _churn_card(request, account, done=text)
-                messages.success(request, text)
-                return redirect(back)
+                return _answer(request, account, back, done=text)
     else:
         form = ChurnCompleteForm(
             initial={
@@ -186,15 +198,8 @@ def churn_exit_survey(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     try:
         churn_service.send_exit_survey(event=event, by=request.user)
     except ValidationError as error:
-        text = " ".join(error.messages)
-        if request.htmx:
-            return _churn_card(request, account, error=text)
-        messages.error(request, text)
-        return redirect(back)
+        return _answer(request, account, back, error=" ".join(error.messages))
     text = _("The exit survey is on its way to the primary contact of %(name)s.") % {
         "name": account.name
     }
-    if request.htmx:
-        return _churn_card(request, account, done=text)
-    messages.success(request, text)
-    return redirect(back)
+    return _answer(request, account, back, done=text)
