@@ -11,6 +11,6 @@ urlpatterns = [
     path("accounts/<str:external_id>/timeline/", touch_views.timeline, name="timeline"),
     # Managers' configuration: the usage tips mailed to tier C accounts (automated touches).
     path("settings/tips/", tips_views.tip_list, name="tips"),
-    path("settings/tips/new/", tips_views.tip_add, name="tip_add"),
-    path("settings/tips/<int:pk>/", tips_views.tip_edit, name="tip_edit"),
+    path("settings/tips/new/", tips_views.tip_form, name="tip_add"),
+    path("settings/tips/<int:pk>/", tips_views.tip_form, name="tip_edit"),
 ]

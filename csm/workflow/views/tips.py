@@ -30,24 +30,13 @@ def tip_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def tip_add(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = UsageTipForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        tip = save_tip(actor=request.user, **form.cleaned_data)
-        messages.success(request, _("Added the tip “%(title)s”.") % {"title": tip.title})
-        return redirect("touches:tips")
-    return TemplateResponse(
-        request, "csm/tip_form.html", {"form": form, "tip": None, "nav": "tips"}
-    )
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def tip_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    tip = get_object_or_404(UsageTip, pk=pk)
+def tip_form(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add a tip, or edit tip `pk`."""
+    tip = get_object_or_404(UsageTip, pk=pk) if pk is not None else None
     form = UsageTipForm(request.POST or None, instance=tip)
     if request.method == "POST" and form.is_valid():
-        tip = save_tip(actor=request.user, tip=tip, **form.cleaned_data)
-        messages.success(request, _("Saved the tip “%(title)s”.") % {"title": tip.title})
+        saved = save_tip(actor=request.user, tip=tip, **form.cleaned_data)
+        text = _("Saved the tip “%(title)s”.") if tip else _("Added the tip “%(title)s”.")
+        messages.success(request, text % {"title": saved.title})
         return redirect("touches:tips")
     return TemplateResponse(request, "csm/tip_form.html", {"form": form, "tip": tip, "nav": "tips"})
