@@ -46,3 +46,23 @@ def record_changes(
         if old != new
     ]
     return AuditEntry.objects.bulk_create(entries)
+
+
+def update_audited(
+    *,
+    actor: User | None,
+    obj: models.Model,
+    action: str,
+    values: Mapping[str, Any],
+    reason: str = "",
+    account: Account | None = None,
+) -> list[AuditEntry]:
+    """Set `obj`'s fields to `values`, save just those, and record each change (old → new). Call
+    it inside the caller's transaction, on a row the caller locked when others may write it."""
+    changes = {name: (getattr(obj, name), new) for name, new in values.items()}
+    for name, new in values.items():
+        setattr(obj, name, new)
+    obj.save(update_fields=list(values))
+    return record_changes(
+        actor=actor, obj=obj, action=action, changes=changes, reason=reason, account=account
+    )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.access import check_can_change
-from accounts.audit import record_changes
+from accounts.audit import record_changes, update_audited
 from accounts.models import Account, Contact, User
 from csm.lib.bulk import update_rows
 from csm.workflow.models import (
@@ -265,14 +265,11 @@ def set_sharing(*, actor: User, blueprint: Blueprint, enabled: bool) -> Blueprin
     account = blueprint.account
     check_can_change(actor, account)
     with transaction.atomic():
-        old = blueprint.share_enabled
-        blueprint.share_enabled = enabled
-        blueprint.save(update_fields=["share_enabled"])
-        record_changes(
+        update_audited(
             actor=actor,
             obj=blueprint,
             action="blueprint.sharing",
-            changes={"share_enabled": (old, enabled)},
+            values={"share_enabled": enabled},
             account=account,
         )
     return blueprint
@@ -293,16 +290,12 @@ def _save_and_audit(
     values: dict[str, object],
     reason: str,
 ) -> Milestone:
-    changes = {name: (getattr(milestone, name), new) for name, new in values.items()}
-    for name, new in values.items():
-        setattr(milestone, name, new)
     with transaction.atomic():
-        milestone.save(update_fields=list(values))
-        record_changes(
+        update_audited(
             actor=actor,
             obj=milestone,
             action=action,
-            changes=changes,
+            values=values,
             reason=reason,
             account=milestone.blueprint.account,
         )

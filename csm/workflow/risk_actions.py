@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import record_changes
+from accounts.audit import record_changes, update_audited
 from accounts.models import Role, User
 from csm.workflow.models import Resolution, RiskItem, RiskReason, SavePlay
 from feedback.churn import churn_for_risk_resolution
@@ -105,14 +105,11 @@ def snooze(*, actor: User, item: RiskItem, until: date, note: str = "") -> RiskI
     note = _clean_note(note, required=False)
     with transaction.atomic():
         locked = _locked_open(item)
-        old = locked.snoozed_until
-        locked.snoozed_until = until
-        locked.save(update_fields=["snoozed_until"])
-        record_changes(
+        update_audited(
             actor=actor,
             obj=locked,
             action="risk_item.snooze",
-            changes={"snoozed_until": (old, until)},
+            values={"snoozed_until": until},
             reason=note,
             account=item.account,
         )
@@ -128,14 +125,11 @@ def reassign(*, actor: User, item: RiskItem, assignee: User | None) -> RiskItem:
         raise ValidationError({"assignee": _("Choose an active CSM or manager.")})
     with transaction.atomic():
         locked = _locked_open(item)
-        old = locked.assignee
-        locked.assignee = assignee
-        locked.save(update_fields=["assignee"])
-        record_changes(
+        update_audited(
             actor=actor,
             obj=locked,
             action="risk_item.reassign",
-            changes={"assignee": (old, assignee)},
+            values={"assignee": assignee},
             account=item.account,
         )
     _refresh(item, locked, "assignee")

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import record_changes
+from accounts.audit import record_changes, update_audited
 from accounts.models import Account, Contact, Subscription, Tier, User, active_on
 from csm.lib.emails import render_email
 from csm.lib.models import OutboxEmail
@@ -161,10 +161,10 @@ def save_tip(
         stored = UsageTip.objects.select_for_update().get(pk=tip.pk)
         if feature != stored.feature:
             raise ValueError("a tip's feature cannot change")
-        new = {"title": title, "body": body, "enabled": enabled}
-        changes = {name: (getattr(stored, name), value) for name, value in new.items()}
-        for name, value in new.items():
-            setattr(stored, name, value)
-        stored.save(update_fields=list(new))
-        record_changes(actor=actor, obj=stored, action="usage_tip.update", changes=changes)
+        update_audited(
+            actor=actor,
+            obj=stored,
+            action="usage_tip.update",
+            values={"title": title, "body": body, "enabled": enabled},
+        )
     return stored
