@@ -10,6 +10,7 @@ from feedback import churn_views, report_views, tagging_views
 # to this namespace.
 app_name = "feedback_reports"
 urlpatterns = [
+    # The feedback pages: scores, comments, and marking a detractor followed up.
     path("feedback/", report_views.overview, name="overview"),
     path("feedback/comments/", report_views.comments, name="comments"),
     path(
@@ -17,6 +18,7 @@ urlpatterns = [
         report_views.mark_followed_up,
         name="followed_up",
     ),
+    # Churn records: the reason still to record, marking a churn, the exit survey.
     path("feedback/churns/", churn_views.churns, name="churns"),
     path("feedback/churns/<int:pk>/complete/", churn_views.churn_complete, name="churn_complete"),
     path(

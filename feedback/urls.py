@@ -16,16 +16,14 @@ urlpatterns = [
     # Sending: a segment (a CSM's own book, or everybody's for a manager), or one account.
     path("surveys/send/", views.send_to_segment, name="send"),
     path("accounts/<str:external_id>/surveys/", views.account_surveys, name="account"),
-    path(
-        "invitations/<int:pk>/bounce/",
-        views.invitation_action,
-        {"action": "bounce"},
-        name="bounce",
-    ),
-    path(
-        "invitations/<int:pk>/revoke/",
-        views.invitation_action,
-        {"action": "revoke"},
-        name="revoke",
+    # What a CSM does with an invitation: mark it bounced, or revoke its link.
+    *(
+        path(
+            f"invitations/<int:pk>/{action}/",
+            views.invitation_action,
+            {"action": action},
+            name=action,
+        )
+        for action in ("bounce", "revoke")
     ),
 ]

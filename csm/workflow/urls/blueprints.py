@@ -7,23 +7,15 @@ from csm.workflow.views import blueprints as blueprint_views
 
 app_name = "blueprints"
 urlpatterns = [
-    path(
-        "milestones/<int:pk>/complete/",
-        blueprint_views.milestone_action,
-        {"action": "complete"},
-        name="complete",
-    ),
-    path(
-        "milestones/<int:pk>/reopen/",
-        blueprint_views.milestone_action,
-        {"action": "reopen"},
-        name="reopen",
-    ),
-    path(
-        "milestones/<int:pk>/reschedule/",
-        blueprint_views.milestone_action,
-        {"action": "reschedule"},
-        name="reschedule",
+    # What a CSM does with a milestone: one view, the action named in the URL.
+    *(
+        path(
+            f"milestones/<int:pk>/{action}/",
+            blueprint_views.milestone_action,
+            {"action": action},
+            name=action,
+        )
+        for action in ("complete", "reopen", "reschedule")
     ),
     path("accounts/<str:external_id>/blueprint/sharing/", blueprint_views.sharing, name="sharing"),
     # Managers' configuration: the templates new accounts' blueprints are made from.

@@ -7,6 +7,7 @@ from csm.workflow.views import touches as touch_views
 
 app_name = "touches"
 urlpatterns = [
+    # Logging a touch, and an account's timeline.
     path("accounts/<str:external_id>/touches/", touch_views.touch_log, name="log"),
     path("accounts/<str:external_id>/timeline/", touch_views.timeline, name="timeline"),
     # Managers' configuration: the usage tips mailed to tier C accounts (automated touches).
