@@ -207,6 +207,14 @@ def _get_item(pk: int) -> RiskItem:
     return get_object_or_404(RiskItem.objects.select_related("account", "assignee"), pk=pk)
 
 
+def _get_item_to_act(request: AuthenticatedHttpRequest, pk: int) -> RiskItem:
+    """The item, checked before its form is validated: another CSM's item answers 403 whatever
+    was posted."""
+    item = _get_item(pk)
+    risk_actions.check_can_act(request.user, item)
+    return item
+
+
 def _respond(
     request: AuthenticatedHttpRequest,
     item: RiskItem,
@@ -254,9 +262,7 @@ def _run(
 @login_required
 @require_POST
 def snooze(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = _get_item(pk)
-    # Before validating, so another CSM's item answers 403 whatever was posted.
-    risk_actions.check_can_act(request.user, item)
+    item = _get_item_to_act(request, pk)
 
     def action(data: dict[str, Any]) -> str:
         risk_actions.snooze(actor=request.user, item=item, until=data["until"], note=data["note"])
@@ -288,9 +294,7 @@ def reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = _get_item(pk)
-    # Before validating, so another CSM's item answers 403 whatever was posted.
-    risk_actions.check_can_act(request.user, item)
+    item = _get_item_to_act(request, pk)
 
     def action(data: dict[str, Any]) -> str:
         risk_actions.resolve(
@@ -307,9 +311,7 @@ def resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def toggle_step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = _get_item(pk)
-    # Before validating, so another CSM's item answers 403 whatever was posted.
-    risk_actions.check_can_act(request.user, item)
+    item = _get_item_to_act(request, pk)
 
     def action(data: dict[str, Any]) -> str:
         risk_actions.toggle_step(
