@@ -23,22 +23,28 @@ from feedback.tagging import (
 MONTH_CHOICES = [("6", _("6 months")), ("12", _("12 months")), ("24", _("24 months"))]
 
 
-def _owner_choices(people: list[User]) -> list[tuple[str, str]]:
-    return [("", _("Everybody")), *((str(p.pk), str(p)) for p in people)]
+class BookFilterForm(forms.Form):
+    """A report's filters with the book picker: a manager picks one CSM's book (`people`, from
+    accounts.scopes.filter_people); a CSM, who sees their own book, gets no picker."""
 
-
-class OverviewFilterForm(forms.Form):
-    months = forms.ChoiceField(label=_("Period"), choices=MONTH_CHOICES, required=False)
     owner = forms.ChoiceField(label=_("CSM"), required=False)
 
     def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = _owner_choices(people)
+        self.fields["owner"].choices = [
+            ("", _("Everybody")),
+            *((str(p.pk), str(p)) for p in people),
+        ]
         if not people:
             del self.fields["owner"]
 
 
-class CommentFilterForm(forms.Form):
+class OverviewFilterForm(BookFilterForm):
+    months = forms.ChoiceField(label=_("Period"), choices=MONTH_CHOICES, required=False)
+    field_order = ["months", "owner"]
+
+
+class CommentFilterForm(BookFilterForm):
     kind = forms.ChoiceField(
         label=_("Survey"), choices=[("", _("All")), *SurveyKind.choices], required=False
     )
@@ -49,39 +55,30 @@ class CommentFilterForm(forms.Form):
     tier = forms.ChoiceField(
         label=_("Tier"), choices=[("", _("All")), *Tier.choices], required=False
     )
-    owner = forms.ChoiceField(label=_("CSM"), required=False)
     detractors = forms.BooleanField(label=_("Detractors only"), required=False)
+    field_order = ["kind", "category", "competitor", "tier", "owner", "detractors"]
 
     def __init__(
         self, *args: Any, people: list[User], competitors: list[Competitor], **kwargs: Any
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, people=people, **kwargs)
         # The page's one competitor query feeds the choices; no query to validate.
         self.fields["competitor"].choices = [
             ("", _("Any")),
             *((str(c.pk), c.name) for c in competitors),
         ]
         self._competitors = {str(c.pk): c for c in competitors}
-        self.fields["owner"].choices = _owner_choices(people)
-        if not people:
-            del self.fields["owner"]
 
     def clean_competitor(self) -> Competitor | None:
         # The choice is valid by now (ChoiceField checked it against the same list).
         return self._competitors.get(self.cleaned_data.get("competitor") or "")
 
 
-class DetractorFilterForm(forms.Form):
+class DetractorFilterForm(BookFilterForm):
     tier = forms.ChoiceField(
         label=_("Tier"), choices=[("", _("All")), *Tier.choices], required=False
     )
-    owner = forms.ChoiceField(label=_("CSM"), required=False)
-
-    def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = _owner_choices(people)
-        if not people:
-            del self.fields["owner"]
+    field_order = ["tier", "owner"]
 
 
 # --- Churn records -------------------------------------------------------------------------------
