@@ -63,19 +63,8 @@ KPI_KEYS = (
     "ltv",
     "nps",
 )
-MONEY_KEYS = frozenset(
-    {
-        "mrr_start",
-        "mrr_end",
-        "mrr_new",
-        "mrr_expansion",
-        "mrr_contraction",
-        "mrr_churn",
-        "mrr_reactivation",
-        "arpa",
-        "ltv",
-    }
-)
+# Money as decimal strings with 2 places: every MRR figure, ARPA and LTV.
+MONEY_KEYS = frozenset(key for key in KPI_KEYS if key.startswith("mrr_")) | {"arpa", "ltv"}
 RATE_KEYS = frozenset(
     {
         "customer_churn_rate",
