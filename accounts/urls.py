@@ -4,7 +4,7 @@ from django.urls import path
 
 from accounts import import_views, views
 
-# The "accounts" namespace also holds the list and the account page (csm/workflow/urls/accounts.py);
+# The "accounts" namespace also holds the list and the account page (csm/workflow/urls.py);
 # csm/urls.py joins the two.
 app_name = "accounts"
 urlpatterns = [

@@ -1,5 +1,5 @@
-"""The site's URLs. Each app's urls module is one namespace; where a namespace's pages live in two
-layers (a page sits in the lowest layer that has all it shows), they are joined here."""
+"""The site's URLs. Each app's urls module names its namespaces; where a namespace's pages live in
+two layers (a page sits in the lowest layer that has all it shows), they are joined here."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import urls as account_urls
-from csm.workflow.urls import accounts as account_page_urls
-from csm.workflow.urls import detractors as detractor_urls
+from csm.workflow import urls as workflow
 from csm.workflow.views import today
-from feedback import report_urls as feedback_report_urls
+from feedback import urls as feedback_urls
 
 urlpatterns = [
     path("", today.home, name="home"),
@@ -25,14 +24,11 @@ urlpatterns = [
         name="password_change_done",
     ),
     # "accounts": the list and the account page (workflow), editing and imports (accounts).
-    path(
-        "",
-        include((account_page_urls.urlpatterns + account_urls.urlpatterns, account_urls.app_name)),
-    ),
+    path("", include((workflow.account_pages + account_urls.urlpatterns, "accounts"))),
     path("", include("health.urls")),
-    path("", include("csm.workflow.urls.touches")),
-    path("", include("csm.workflow.urls.blueprints")),
-    path("", include("csm.workflow.urls.risk")),
+    path("", include((workflow.touches, "touches"))),
+    path("", include((workflow.blueprints, "blueprints"))),
+    path("", include((workflow.risk, "risk"))),
     # The at-risk queue's address before it was named "risk": bookmarks keep working.
     path(
         "queue/",
@@ -42,12 +38,7 @@ urlpatterns = [
     # "feedback_reports": the feedback pages (feedback) and detractors without follow-up (workflow).
     path(
         "",
-        include(
-            (
-                detractor_urls.urlpatterns + feedback_report_urls.urlpatterns,
-                feedback_report_urls.app_name,
-            )
-        ),
+        include((workflow.detractor_pages + feedback_urls.report_patterns, "feedback_reports")),
     ),
     path("", include("feedback.urls")),
     path("admin/", admin.site.urls),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from csm.celery import app as celery_app
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("csm", "accounts", "health", "feedback")
 MAX_LINES = 600
@@ -70,3 +72,12 @@ def test_the_layers_hold():
         pytest.fail("lint-imports is not installed (pip install '.[dev]')")
     result = subprocess.run([program], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_task_beat_schedules_is_registered():
+    """The tasks live beside what they run (csm.tasks, csm.lib.tasks); Celery finds them through
+    the installed apps, so a move that loses one would leave beat sending a name nobody runs."""
+    celery_app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    assert scheduled == {"csm.tasks.run_nightly_task", "csm.lib.tasks.drain_outbox_task"}
+    assert scheduled <= set(celery_app.tasks)

@@ -78,6 +78,24 @@ def _refresh(item: RiskItem, locked: RiskItem, *fields: str) -> None:
         setattr(item, name, getattr(locked, name))
 
 
+def _update(
+    actor: User, item: RiskItem, action: str, values: dict[str, Any], reason: str = ""
+) -> RiskItem:
+    """Change fields of the open item on its locked row, audited, and copy them back."""
+    with transaction.atomic():
+        locked = _locked_open(item)
+        update_audited(
+            actor=actor,
+            obj=locked,
+            action=action,
+            values=values,
+            reason=reason,
+            account=item.account,
+        )
+    _refresh(item, locked, *values)
+    return item
+
+
 def _clean_note(note: str, *, required: bool) -> str:
     note = (note or "").strip()
     if required and not note:
@@ -103,18 +121,7 @@ def snooze(*, actor: User, item: RiskItem, until: date, note: str = "") -> RiskI
             {"until": _("Snooze for at most %(n)s days.") % {"n": SNOOZE_MAX_DAYS}}
         )
     note = _clean_note(note, required=False)
-    with transaction.atomic():
-        locked = _locked_open(item)
-        update_audited(
-            actor=actor,
-            obj=locked,
-            action="risk_item.snooze",
-            values={"snoozed_until": until},
-            reason=note,
-            account=item.account,
-        )
-    _refresh(item, locked, "snoozed_until")
-    return item
+    return _update(actor, item, "risk_item.snooze", {"snoozed_until": until}, reason=note)
 
 
 def reassign(*, actor: User, item: RiskItem, assignee: User | None) -> RiskItem:
@@ -123,17 +130,7 @@ def reassign(*, actor: User, item: RiskItem, assignee: User | None) -> RiskItem:
         raise PermissionDenied("managers only")
     if assignee is None or not assignee.is_active or assignee.role not in (Role.CSM, Role.MANAGER):
         raise ValidationError({"assignee": _("Choose an active CSM or manager.")})
-    with transaction.atomic():
-        locked = _locked_open(item)
-        update_audited(
-            actor=actor,
-            obj=locked,
-            action="risk_item.reassign",
-            values={"assignee": assignee},
-            account=item.account,
-        )
-    _refresh(item, locked, "assignee")
-    return item
+    return _update(actor, item, "risk_item.reassign", {"assignee": assignee})
 
 
 def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: str) -> RiskItem:

@@ -116,7 +116,7 @@ def milestone_action(request: AuthenticatedHttpRequest, pk: int, action: str) ->
         "can_edit": True,
     }
     if request.htmx:
-        return TemplateResponse(request, f"{SECTION}#{action}-form", context)
+        return TemplateResponse(request, f"{SECTION}#milestone-form", context)
     return TemplateResponse(request, "csm/milestone_action.html", context)
 
 
