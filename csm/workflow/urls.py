@@ -26,11 +26,11 @@ risk = [
     # The list, and one item's page (its forms, without JavaScript).
     path("risk/", risk_views.risk_list, name="list"),
     path("risk/<int:pk>/", risk_views.item_page, name="item"),
-    # What a CSM does with an item (POST; the list's rows load these forms).
-    path("risk/<int:pk>/snooze/", risk_views.snooze, name="snooze"),
-    path("risk/<int:pk>/reassign/", risk_views.reassign, name="reassign"),
-    path("risk/<int:pk>/resolve/", risk_views.resolve, name="resolve"),
-    path("risk/<int:pk>/step/", risk_views.toggle_step, name="step"),
+    # What a CSM does with an item (POST; the list's rows load these forms): one view.
+    *(
+        path(f"risk/<int:pk>/{action}/", risk_views.item_action, {"action": action}, name=action)
+        for action in risk_views.ITEM_ACTIONS
+    ),
     # Managers' configuration: the checklist a new item gets for each of its reasons.
     path("settings/save-plays/", risk_views.save_plays, name="save_plays"),
 ]

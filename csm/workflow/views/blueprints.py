@@ -8,6 +8,8 @@ with errors answers with that form, status 200 (htmx 2 does not swap 4xx).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -20,8 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from accounts.access import AuthenticatedHttpRequest, check_can_change
-from accounts.models import Account
-from csm.workflow.blueprint_forms import FORMS, CompleteForm, RescheduleForm
+from accounts.models import Account, User
+from csm.workflow.blueprint_forms import FORMS
 from csm.workflow.blueprints import (
     MilestoneStateError,
     blueprint_for,
@@ -55,6 +57,33 @@ def _section(request: AuthenticatedHttpRequest, account: Account) -> TemplateRes
     return reswap(retarget(response, "#blueprint"), "outerHTML")  # type: ignore[return-value]
 
 
+def _complete(actor: User, milestone: Milestone, data: dict[str, Any]) -> str:
+    complete_milestone(
+        actor=actor, milestone=milestone, status=data["status"], note=data["note"], on=data["on"]
+    )
+    return _("Closed “%(title)s” as %(status)s.") % {
+        "title": milestone.title,
+        "status": milestone.get_status_display().lower(),
+    }
+
+
+def _reschedule(actor: User, milestone: Milestone, data: dict[str, Any]) -> str:
+    reschedule(actor=actor, milestone=milestone, due_on=data["due_on"], reason=data["reason"])
+    return _("Moved “%(title)s” to %(date)s.") % {
+        "title": milestone.title,
+        "date": milestone.due_on.isoformat(),
+    }
+
+
+def _reopen(actor: User, milestone: Milestone, data: dict[str, Any]) -> str:
+    reopen(actor=actor, milestone=milestone, reason=data["reason"])
+    return _("Reopened “%(title)s”.") % {"title": milestone.title}
+
+
+# What each action does (its form is FORMS[action]), returning the message.
+RUN = {"complete": _complete, "reschedule": _reschedule, "reopen": _reopen}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def milestone_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
@@ -70,34 +99,8 @@ def milestone_action(request: AuthenticatedHttpRequest, pk: int, action: str) ->
     if request.method == "POST":
         form = form_class(request.POST, milestone=milestone)
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                if isinstance(form, CompleteForm):
-                    complete_milestone(
-                        actor=request.user,
-                        milestone=milestone,
-                        status=data["status"],
-                        note=data["note"],
-                        on=data["on"],
-                    )
-                    done = _("Closed “%(title)s” as %(status)s.") % {
-                        "title": milestone.title,
-                        "status": milestone.get_status_display().lower(),
-                    }
-                elif isinstance(form, RescheduleForm):
-                    reschedule(
-                        actor=request.user,
-                        milestone=milestone,
-                        due_on=data["due_on"],
-                        reason=data["reason"],
-                    )
-                    done = _("Moved “%(title)s” to %(date)s.") % {
-                        "title": milestone.title,
-                        "date": milestone.due_on.isoformat(),
-                    }
-                else:
-                    reopen(actor=request.user, milestone=milestone, reason=data["reason"])
-                    done = _("Reopened “%(title)s”.") % {"title": milestone.title}
+                done = RUN[action](request.user, milestone, form.cleaned_data)
             except MilestoneStateError:
                 # Someone else changed it between the page and the click.
                 form.add_error(None, _("This milestone changed meanwhile; reload the page."))

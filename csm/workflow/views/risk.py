@@ -259,67 +259,60 @@ def _run(
     return _respond(request, item, form=form, people=people)
 
 
-@login_required
-@require_POST
-def snooze(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = _get_item_to_act(request, pk)
-
-    def action(data: dict[str, Any]) -> str:
-        risk_actions.snooze(actor=request.user, item=item, until=data["until"], note=data["note"])
-        return _("Snoozed %(name)s until %(day)s.") % {
-            "name": item.account.name,
-            "day": data["until"].isoformat(),
-        }
-
-    return _run(request, item, SnoozeForm(request.POST, item=item), action)
+def _snooze(actor: User, item: RiskItem, data: dict[str, Any]) -> str:
+    risk_actions.snooze(actor=actor, item=item, until=data["until"], note=data["note"])
+    return _("Snoozed %(name)s until %(day)s.") % {
+        "name": item.account.name,
+        "day": data["until"].isoformat(),
+    }
 
 
-@manager_required
-@require_POST
-def reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = _get_item(pk)
-    people = _people()
-
-    def action(data: dict[str, Any]) -> str:
-        risk_actions.reassign(actor=request.user, item=item, assignee=data["assignee"])
-        return _("Assigned %(name)s to %(person)s.") % {
-            "name": item.account.name,
-            "person": data["assignee"],
-        }
-
-    form = ReassignForm(request.POST, item=item, people=people)
-    return _run(request, item, form, action, people=people)
+def _reassign(actor: User, item: RiskItem, data: dict[str, Any]) -> str:
+    risk_actions.reassign(actor=actor, item=item, assignee=data["assignee"])
+    return _("Assigned %(name)s to %(person)s.") % {
+        "name": item.account.name,
+        "person": data["assignee"],
+    }
 
 
-@login_required
-@require_POST
-def resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = _get_item_to_act(request, pk)
+def _resolve(actor: User, item: RiskItem, data: dict[str, Any]) -> str:
+    risk_actions.resolve(actor=actor, item=item, resolution=data["resolution"], note=data["note"])
+    return _("Resolved %(name)s as “%(resolution)s”.") % {
+        "name": item.account.name,
+        "resolution": item.get_resolution_display(),
+    }
 
-    def action(data: dict[str, Any]) -> str:
-        risk_actions.resolve(
-            actor=request.user, item=item, resolution=data["resolution"], note=data["note"]
-        )
-        return _("Resolved %(name)s as “%(resolution)s”.") % {
-            "name": item.account.name,
-            "resolution": item.get_resolution_display(),
-        }
 
-    return _run(request, item, ResolveForm(request.POST, item=item), action)
+def _toggle_step(actor: User, item: RiskItem, data: dict[str, Any]) -> str:
+    risk_actions.toggle_step(actor=actor, item=item, index=data["index"], done=data["done"])
+    return _("Updated the save play of %(name)s.") % {"name": item.account.name}
+
+
+# Each inline action on an item: its form, what it does (returning the message), and whether
+# only managers may take it. One URL each (csm/workflow/urls.py), one view.
+ITEM_ACTIONS: dict[str, tuple[Any, Callable[[User, RiskItem, dict[str, Any]], str], bool]] = {
+    "snooze": (SnoozeForm, _snooze, False),
+    "reassign": (ReassignForm, _reassign, True),
+    "resolve": (ResolveForm, _resolve, False),
+    "step": (StepForm, _toggle_step, False),
+}
 
 
 @login_required
 @require_POST
-def toggle_step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = _get_item_to_act(request, pk)
-
-    def action(data: dict[str, Any]) -> str:
-        risk_actions.toggle_step(
-            actor=request.user, item=item, index=data["index"], done=data["done"]
-        )
-        return _("Updated the save play of %(name)s.") % {"name": item.account.name}
-
-    return _run(request, item, StepForm(request.POST, item=item), action)
+def item_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
+    form_class, run, managers_only = ITEM_ACTIONS[action]
+    people = None
+    if managers_only:
+        if not request.user.is_manager:
+            raise PermissionDenied("managers only")
+        item = _get_item(pk)
+        people = _people()
+        form = form_class(request.POST, item=item, people=people)
+    else:
+        item = _get_item_to_act(request, pk)
+        form = form_class(request.POST, item=item)
+    return _run(request, item, form, lambda data: run(request.user, item, data), people=people)
 
 
 # --- Save plays -----------------------------------------------------------------------------------
