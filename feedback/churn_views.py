@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import AuthenticatedHttpRequest, check_can_change, get_account_for_user
 from accounts.models import Account
 from csm.lib.csv_export import csv_response
-from csm.lib.http import next_url, partial_template, query_without
+from csm.lib.http import next_url, paged, partial_template
 from feedback import churn as churn_service
 from feedback.models import (
     ChurnEvent,
@@ -82,8 +81,7 @@ def churns(request: AuthenticatedHttpRequest) -> HttpResponse:
                 for e in events.iterator(chunk_size=1000)
             ),
         )
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = query_without(request, "page")
+    page, query = paged(request, events, PAGE_SIZE)
     return TemplateResponse(
         request,
         partial_template(request, "feedback/churn_list.html", "churn-table"),

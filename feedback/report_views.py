@@ -19,7 +19,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import (
     Count,
     Exists,
@@ -44,7 +43,7 @@ from accounts.access import AuthenticatedHttpRequest
 from accounts.models import LifecycleStage, Segment, Tier, User, lifecycle_stage_at
 from accounts.scopes import filter_people, in_book
 from csm.lib.csv_export import csv_response
-from csm.lib.http import next_url, partial_template, query_without
+from csm.lib.http import next_url, paged, partial_template, query_without
 from feedback import scores, services
 from feedback.models import (
     ChurnCategory,
@@ -431,10 +430,9 @@ def comments(request: AuthenticatedHttpRequest) -> HttpResponse:
                 for r in items.iterator(chunk_size=1000)
             ),
         )
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paged(request, items, PAGE_SIZE)
     # list(): each row gets its tag labels once, from the prefetched tags.
     rows = [(r, _tag_labels(r), r.is_detractor) for r in page.object_list]
-    query = query_without(request, "page")
     return TemplateResponse(
         request,
         partial_template(request, "feedback/report_comments.html", "comment-stream"),

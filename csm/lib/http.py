@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -32,3 +35,10 @@ def query_without(request: HttpRequest, *keys: str) -> str:
     for key in keys:
         query.pop(key, None)
     return query.urlencode()
+
+
+def paged(request: HttpRequest, items: Any, per_page: int) -> tuple[Page, str]:
+    """The list's page the request asks for (`?page=`; a bad number gives the first or last
+    page), and the query string its pager keeps (the filters, without `page`)."""
+    page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    return page, query_without(request, "page")

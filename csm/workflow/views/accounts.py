@@ -5,7 +5,6 @@ touch form. Editing an account and its contacts is accounts' (accounts/views.py)
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -13,7 +12,7 @@ from accounts import mrr as mrr_rules
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user
 from accounts.forms import ContactForm
 from accounts.models import Account, User
-from csm.lib.http import partial_template, query_without
+from csm.lib.http import paged, partial_template, query_without
 from csm.workflow.blueprints import blueprint_for
 from csm.workflow.forms import SORTS, AccountFilterForm, TouchForm
 from csm.workflow.timeline import account_timeline
@@ -57,9 +56,8 @@ def account_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
     sort = filters.get("sort") or "-mrr"
     accounts = accounts.order_by(*SORTS[sort])
 
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paged(request, accounts, PAGE_SIZE)
     rows = [(account, account.lifecycle_stage(today)) for account in page.object_list]
-    query = query_without(request, "page")
     sort_query = query_without(request, "page", "sort")
     template = partial_template(request, "accounts/account_list.html", "account-table")
     return TemplateResponse(

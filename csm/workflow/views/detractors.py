@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -17,7 +16,7 @@ from accounts.access import AuthenticatedHttpRequest
 from accounts.models import User
 from accounts.scopes import filter_people, in_book
 from csm.lib.csv_export import csv_response
-from csm.lib.http import partial_template, query_without
+from csm.lib.http import paged, partial_template
 from csm.workflow.models import Touch, TouchKind
 from feedback.models import Response, detractor_q
 from feedback.report_forms import DetractorFilterForm
@@ -79,10 +78,9 @@ def detractors(request: AuthenticatedHttpRequest) -> HttpResponse:
                 for r in items.iterator(chunk_size=1000)
             ),
         )
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paged(request, items, PAGE_SIZE)
     # list(): permission is decided once per row, without a query (owner is joined).
     rows = [(r, r.account.can_be_edited_by(user)) for r in page.object_list]
-    query = query_without(request, "page")
     return TemplateResponse(
         request,
         partial_template(request, "feedback/report_detractors.html", "detractor-table"),

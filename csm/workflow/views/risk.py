@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import (
     Q,
     QuerySet,
@@ -31,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import AuthenticatedHttpRequest, manager_required
 from accounts.models import Role, User
-from csm.lib.http import partial_template, query_without
+from csm.lib.http import paged, partial_template
 from csm.workflow import risk_actions
 from csm.workflow.models import RiskItem, RiskReason, SavePlay
 from csm.workflow.risk_forms import (
@@ -123,10 +122,9 @@ def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
     sort = filters.get("sort") or "priority"
     items = items.order_by(*SORTS[sort])
 
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paged(request, items, PAGE_SIZE)
     # list(): each row is decorated once and rendered once.
     rows = [_decorate(item, user, today) for item in page.object_list]
-    query = query_without(request, "page")
     template = partial_template(request, "csm/risk.html", "risk-table")
     return TemplateResponse(
         request,
