@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_htmx",
     "template_partials",
     # The layers, from the ground up (README "Architecture"); a lower one never imports a higher.
@@ -84,9 +83,9 @@ TEMPLATES = [
         },
     },
 ]
-# Forms render through the templates above, so templates/django/forms/ sets every form's markup:
-# field.html (label, widget, help text, errors naming their field) and div.html ({{ form }}).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Every form's markup comes from templates/django/forms/: field.html (label, widget, help text,
+# errors naming their field) and div.html ({{ form }}), rendered by csm.lib.forms.FormRenderer.
+FORM_RENDERER = "csm.lib.forms.FormRenderer"
 
 # --- Database ----------------------------------------------------------------------------------
 

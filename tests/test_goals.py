@@ -344,6 +344,6 @@ def test_the_progress_fragment_renders(maggie, rf):
 
     goal()
     html = render_to_string(
-        "csm/_goal_progress.html", {"goals": goals_for_overview(), "user": maggie}
+        "kpis/_goal_progress.html", {"goals": goals_for_overview(), "user": maggie}
     )
     assert "Logo churn rate (monthly)" in html and "No data yet" in html

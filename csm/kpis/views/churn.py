@@ -193,5 +193,5 @@ def churn_report(request: AuthenticatedHttpRequest) -> HttpResponse:
         "kpi_nav": "churn",
     }
     return TemplateResponse(
-        request, partial_template(request, "csm/report_churn.html", "report-body"), context
+        request, partial_template(request, "kpis/churn.html", "report-body"), context
     )

@@ -138,5 +138,5 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query": owner_query(owner, form),
     }
     return TemplateResponse(
-        request, partial_template(request, "csm/kpi_cohorts.html", "kpi-body"), context
+        request, partial_template(request, "kpis/cohorts.html", "kpi-body"), context
     )

@@ -56,7 +56,7 @@ def experiment_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         e.scope_text = scope_label(e.scope_kind, e.scope_value, users)  # type: ignore[attr-defined]
     return TemplateResponse(
         request,
-        "csm/experiment_list.html",
+        "kpis/experiment_list.html",
         {"experiments": experiments, "nav": "kpis", "kpi_nav": "experiments"},
     )
 
@@ -74,7 +74,7 @@ def experiment_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("kpis:experiment_detail", pk=experiment.pk)
     return TemplateResponse(
         request,
-        "csm/experiment_form.html",
+        "kpis/experiment_form.html",
         {"form": form, "nav": "kpis", "kpi_nav": "experiments"},
     )
 
@@ -145,7 +145,7 @@ def experiment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         }
     return TemplateResponse(
         request,
-        "csm/experiment_detail.html",
+        "kpis/experiment_detail.html",
         {
             "experiment": experiment,
             "results": results,

@@ -49,7 +49,7 @@ def goal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     return TemplateResponse(
         request,
-        "csm/goal_list.html",
+        "kpis/goal_list.html",
         {"progress": progress, "nav": "kpis", "kpi_nav": "goals"},
     )
 
@@ -66,7 +66,7 @@ def _goal_form_page(request: AuthenticatedHttpRequest, goal: Goal | None) -> Htt
         return redirect("kpis:goals")
     return TemplateResponse(
         request,
-        "csm/goal_form.html",
+        "kpis/goal_form.html",
         {
             "form": form,
             "goal": goal,
@@ -100,6 +100,6 @@ def goal_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     progress = progress_for([goal], users=users_by_id([goal]))[0]
     return TemplateResponse(
         request,
-        "csm/goal_confirm_delete.html",
+        "kpis/goal_confirm_delete.html",
         {"progress": progress, "nav": "kpis", "kpi_nav": "goals"},
     )

@@ -230,7 +230,7 @@ def health_report(request: AuthenticatedHttpRequest) -> HttpResponse:
         "kpi_nav": "health",
     }
     return TemplateResponse(
-        request, partial_template(request, "csm/report_health.html", "report-body"), context
+        request, partial_template(request, "kpis/health.html", "report-body"), context
     )
 
 

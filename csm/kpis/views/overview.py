@@ -456,7 +456,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         "goals": goals_for_overview(owner),
     }
     return TemplateResponse(
-        request, partial_template(request, "csm/kpi_overview.html", "kpi-body"), context
+        request, partial_template(request, "kpis/overview.html", "kpi-body"), context
     )
 
 

@@ -144,7 +144,7 @@ def scoreboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "kpi_nav": "scoreboard",
     }
     return TemplateResponse(
-        request, partial_template(request, "csm/report_scoreboard.html", "report-body"), context
+        request, partial_template(request, "kpis/scoreboard.html", "report-body"), context
     )
 
 
