@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier, User
+from csm.lib.forms import QuickSelect
 from feedback.models import ChurnCategory, ChurnType, Competitor, SurveyKind
 from feedback.tagging import (
     KEYWORD_MAX_CHARS,
@@ -27,7 +28,7 @@ class BookFilterForm(forms.Form):
     """A report's filters with the book picker: a manager picks one CSM's book (`people`, from
     accounts.scopes.filter_people); a CSM, who sees their own book, gets no picker."""
 
-    owner = forms.ChoiceField(label=_("CSM"), required=False)
+    owner = forms.ChoiceField(label=_("CSM"), required=False, widget=QuickSelect)
 
     def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,12 +6,16 @@ naming its field) and the includes they use."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.forms.renderers import DjangoTemplates
+from django.forms.utils import flatatt
 from django.template.backends.base import BaseEngine
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 class FormRenderer(DjangoTemplates):
@@ -29,3 +33,24 @@ class FormRenderer(DjangoTemplates):
                 "OPTIONS": {},
             }
         )
+
+
+class QuickSelect(forms.Select):
+    """A flat <select> rendered in Python, for the people pickers (the risk page's "Assigned to",
+    the account list's owner, the reports' CSM). Django renders every <option> through two
+    template includes, which made a 150-person picker 40 ms of each page."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> str:
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) in chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        final_attrs = self.build_attrs(self.attrs, attrs) | {"name": name}
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, LifecycleStage, Segment, Tier, User
+from csm.lib.forms import QuickSelect
 from csm.workflow.models import TouchKind, TouchOutcome, UsageTip
 from health.models import Band
 
@@ -43,7 +44,7 @@ class AccountFilterForm(forms.Form):
         required=False,
         choices=[("", _("All stages")), *LifecycleStage.choices],
     )
-    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=QuickSelect)
     band = forms.ChoiceField(label=_("Health"), required=False, choices=BAND_CHOICES)
     sort = forms.ChoiceField(
         label=_("Sort"),
