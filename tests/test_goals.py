@@ -1,4 +1,5 @@
-"""Goals: targets for a KPI in a scope over a period, and progress against them (csm/goals.py)."""
+"""Goals: targets for a KPI in a scope over a period, and progress against them
+(csm/kpis/goals.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The at-risk queue's nightly rules (csm/risk.py): each rule fires, does not fire, and clears;
-one open item per account; priority = MRR × risk weight."""
+"""The at-risk queue's nightly rules (csm/workflow/risk.py): each rule fires, does not fire, and
+clears; one open item per account; priority = MRR × risk weight."""
 
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ def test_the_query_count_does_not_grow_with_rows(client, alice, n, django_assert
     book(alice, n, "Co")
     client.force_login(alice)
     # session, user, risk items (with accounts), risk count, touches due, milestones, latest
-    # scored day, renewals (with health), score drops, experiment plays (csm/experiments.py)
+    # scored day, renewals (with health), score drops, experiment plays (csm/workflow/plays.py)
     with django_assert_num_queries(10):
         client.get(reverse("home"))
 

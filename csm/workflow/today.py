@@ -42,7 +42,7 @@ class Today:
     drops: list[HealthScore]
     scored_day: date | None
     per_csm: list[dict[str, Any]] = field(default_factory=list)
-    # Experiment plays on the user's own treatment accounts (csm/experiments.py).
+    # Experiment plays on the user's own treatment accounts (csm/workflow/plays.py).
     plays: list[ExperimentAssignment] = field(default_factory=list)
 
 

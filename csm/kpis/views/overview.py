@@ -452,7 +452,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         "charts": _chart_list(snapshots) if snapshots else [],
         "rows": [_table_row(s, symbol) for s in reversed(snapshots)],
         "query": owner_query(owner, form),
-        # Goals against their targets (csm/goals.py), for the book shown.
+        # Goals against their targets (csm/kpis/goals.py), for the book shown.
         "goals": goals_for_overview(owner),
     }
     return TemplateResponse(
