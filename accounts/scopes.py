@@ -45,11 +45,14 @@ def scope_label(kind: str, value: str, users: dict[int, User] | None = None) -> 
     return str(ScopeKind.ALL.label)
 
 
+def team() -> list[User]:
+    """Who can own accounts and work risk items: the active CSMs and managers (one query)."""
+    return list(User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]))
+
+
 def filter_people(user: User) -> list[User]:
     """A report's CSM filter choices: the team for a manager, nobody for a CSM (their own book)."""
-    if not user.is_manager:
-        return []
-    return list(User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]))
+    return team() if user.is_manager else []
 
 
 def in_book(items: QuerySet[Any], user: User, owner: str | None, prefix: str = "account__") -> Any:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 
 from accounts.models import Role
 from tests.factories import UserFactory
+from tests.tips import LOCMEM, NOW
 
 
 @pytest.fixture
@@ -33,3 +35,11 @@ def alice_client(client, alice):
 def maggie_client(client, maggie):
     client.force_login(maggie)
     return client
+
+
+@pytest.fixture
+def tips_night(settings):
+    """The outbox and usage-tips tests run at tests.tips.NOW, with email kept in memory."""
+    settings.EMAIL_BACKEND = LOCMEM
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller

@@ -3,10 +3,9 @@ schedule. The usage tips it carries: tests/test_usage_tips.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from celery.schedules import crontab
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
@@ -17,42 +16,20 @@ from csm.lib.outbox import drain_outbox, queue_email
 from csm.lib.tasks import drain_outbox_task, request_drain
 from csm.workflow.models import Touch, TouchKind
 from csm.workflow.tips import queue_usage_tips
-from health.models import UsageEvent
-from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
+from tests.tips import (
+    DAY,
+    LOCMEM,
+    NOW,
+    c_customer,
+)
 
-DAY = date(2026, 11, 22)  # the nightly run at 02:00 on the 23rd queues tips for the 22nd
-NOW = datetime(2026, 11, 23, 2, tzinfo=UTC)
-LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
+# Every test here runs on the night the tips are queued.
+pytestmark = pytest.mark.usefixtures("tips_night")
 
 
 class SmtpDown(BaseEmailBackend):
     def send_messages(self, email_messages):
         raise ConnectionRefusedError("SMTP server unreachable")
-
-
-@pytest.fixture(autouse=True)
-def frozen(settings):
-    settings.EMAIL_BACKEND = LOCMEM
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-def c_customer(name="Tiny Co", contact="Pat Lee", tier="C", **kwargs):
-    account = AccountFactory(name=name, tier=tier, contract_start=date(2025, 1, 1), **kwargs)
-    SubscriptionFactory(account=account, start_date=date(2025, 1, 1))
-    if contact:
-        ContactFactory(account=account, name=contact, is_primary=True)
-    return account
-
-
-def used(account, feature, day):
-    UsageEvent.objects.create(
-        event_id=f"{account.pk}-{feature}-{day}",
-        account=account,
-        event=feature,
-        timestamp=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
-        day=day,
-    )
 
 
 # --- Draining ---------------------------------------------------------------------------------
@@ -70,11 +47,11 @@ def test_it_sends_queued_email_and_marks_it_sent(db):
     assert not Touch.objects.exists()  # only usage tips are touches
 
 
-def test_it_waits_for_send_after(db, frozen):
+def test_it_waits_for_send_after(db, tips_night):
     email = queue_email(kind="note", to="pat@customer.example", subject="Hi", body="Hello")
     OutboxEmail.objects.filter(pk=email.pk).update(send_after=NOW + timedelta(hours=1))
     assert drain_outbox() == 0
-    frozen.shift(timedelta(hours=1))
+    tips_night.shift(timedelta(hours=1))
     assert drain_outbox() == 1
 
 
@@ -86,7 +63,7 @@ def test_it_sends_at_most_limit_oldest_first(db):
     assert drain_outbox() == 2
 
 
-def test_an_smtp_outage_delays_tip_emails_and_loses_none(db, settings, frozen):
+def test_an_smtp_outage_delays_tip_emails_and_loses_none(db, settings, tips_night):
     accounts = [c_customer(name=f"Co {n}", contact=f"Contact {n}") for n in range(3)]
     assert queue_usage_tips(day=DAY) == 3
 
@@ -98,7 +75,7 @@ def test_an_smtp_outage_delays_tip_emails_and_loses_none(db, settings, frozen):
     assert {e.attempts for e in emails} == {1}  # the second drain waited for send_after
     assert {e.last_error for e in emails} == {"ConnectionRefusedError: SMTP server unreachable"}
     assert {e.send_after for e in emails} == {NOW + timedelta(minutes=5)}
-    frozen.shift(timedelta(minutes=5))
+    tips_night.shift(timedelta(minutes=5))
     assert drain_outbox() == 0
     assert {e.send_after for e in OutboxEmail.objects.all()} == {
         NOW + timedelta(minutes=5 + 10)
@@ -106,7 +83,7 @@ def test_an_smtp_outage_delays_tip_emails_and_loses_none(db, settings, frozen):
     assert not Touch.objects.exists() and mail.outbox == []
 
     settings.EMAIL_BACKEND = LOCMEM
-    frozen.shift(timedelta(minutes=10))
+    tips_night.shift(timedelta(minutes=10))
     assert drain_outbox() == 3
     assert sorted(m.to[0] for m in mail.outbox) == sorted(e.to for e in emails)
     assert all(e.sent_at is not None and e.attempts == 3 for e in OutboxEmail.objects.all())
@@ -116,11 +93,11 @@ def test_an_smtp_outage_delays_tip_emails_and_loses_none(db, settings, frozen):
     assert Touch.objects.count() == 3 and len(mail.outbox) == 3
 
 
-def test_retries_back_off_to_at_most_12_hours(db, settings, frozen):
+def test_retries_back_off_to_at_most_12_hours(db, settings, tips_night):
     settings.EMAIL_BACKEND = "tests.test_outbox.SmtpDown"
     email = queue_email(kind="note", to="pat@customer.example", subject="Hi", body="Hello")
     for _ in range(12):
-        frozen.move_to(OutboxEmail.objects.get(pk=email.pk).send_after)
+        tips_night.move_to(OutboxEmail.objects.get(pk=email.pk).send_after)
         drain_outbox()
     email.refresh_from_db()
     assert email.attempts == 12 and email.sent_at is None

@@ -3,10 +3,9 @@ managers' tips page. Sending them is the outbox's (tests/test_outbox.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
@@ -15,42 +14,20 @@ from csm.lib.models import OutboxEmail
 from csm.lib.outbox import drain_outbox
 from csm.workflow.models import UsageTip
 from csm.workflow.tips import queue_usage_tips
-from health.models import UsageEvent
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
+from tests.tips import (
+    DAY,
+    c_customer,
+    used,
+)
 
-DAY = date(2026, 11, 22)  # the nightly run at 02:00 on the 23rd queues tips for the 22nd
-NOW = datetime(2026, 11, 23, 2, tzinfo=UTC)
-LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
+# Every test here runs on the night the tips are queued.
+pytestmark = pytest.mark.usefixtures("tips_night")
 
 
 class SmtpDown(BaseEmailBackend):
     def send_messages(self, email_messages):
         raise ConnectionRefusedError("SMTP server unreachable")
-
-
-@pytest.fixture(autouse=True)
-def frozen(settings):
-    settings.EMAIL_BACKEND = LOCMEM
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-def c_customer(name="Tiny Co", contact="Pat Lee", tier="C", **kwargs):
-    account = AccountFactory(name=name, tier=tier, contract_start=date(2025, 1, 1), **kwargs)
-    SubscriptionFactory(account=account, start_date=date(2025, 1, 1))
-    if contact:
-        ContactFactory(account=account, name=contact, is_primary=True)
-    return account
-
-
-def used(account, feature, day):
-    UsageEvent.objects.create(
-        event_id=f"{account.pk}-{feature}-{day}",
-        account=account,
-        event=feature,
-        timestamp=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
-        day=day,
-    )
 
 
 # --- Usage tips -----------------------------------------------------------------------------------
@@ -107,7 +84,7 @@ def test_tips_are_not_queued_twice_for_the_same_day(db):
     assert OutboxEmail.objects.count() == 1
 
 
-def test_tips_come_again_every_14_days(db, frozen, django_assert_max_num_queries):
+def test_tips_come_again_every_14_days(db, tips_night, django_assert_max_num_queries):
     for n in range(5):
         c_customer(name=f"Co {n}")
     # tips, candidates, used features, one bulk insert: not one query per account
@@ -115,17 +92,17 @@ def test_tips_come_again_every_14_days(db, frozen, django_assert_max_num_queries
         assert queue_usage_tips(day=DAY) == 5
     drain_outbox()
     for days in range(1, 14):
-        frozen.shift(timedelta(days=1))
+        tips_night.shift(timedelta(days=1))
         assert queue_usage_tips(day=DAY + timedelta(days=days)) == 0
-    frozen.shift(timedelta(days=1))
+    tips_night.shift(timedelta(days=1))
     assert queue_usage_tips(day=DAY + timedelta(days=14)) == 5
 
 
-def test_a_tip_email_queued_but_not_sent_yet_still_counts(db, settings, frozen):
+def test_a_tip_email_queued_but_not_sent_yet_still_counts(db, settings, tips_night):
     c_customer()
     queue_usage_tips(day=DAY)
     settings.EMAIL_BACKEND = "tests.test_outbox.SmtpDown"
-    frozen.shift(timedelta(days=3))
+    tips_night.shift(timedelta(days=3))
     drain_outbox()
     assert queue_usage_tips(day=DAY + timedelta(days=3)) == 0
 

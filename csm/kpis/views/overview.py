@@ -20,6 +20,7 @@ from accounts.mrr import Month
 from csm.kpis import metrics as kpi_rules
 from csm.kpis.goals import goals_for_overview
 from csm.kpis.models import KpiSnapshot
+from csm.kpis.views.common import pct_points
 from csm.kpis.views.scope import (
     HEALTHY_MONTHLY_CHURN,
     TREND_MONTHS,
@@ -29,7 +30,6 @@ from csm.kpis.views.scope import (
     format_money,
     number,
     owner_query,
-    pct_points,
     percent,
     scope_slug,
 )

@@ -89,10 +89,6 @@ def as_float(value: str | float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def pct_points(rate: float | None) -> float | None:
-    return None if rate is None else round(rate * 100, 3)
-
-
 def currency_symbol() -> str:
     return settings.CURRENCY_SYMBOL
 

@@ -24,13 +24,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import AuthenticatedHttpRequest, manager_required
-from accounts.models import Role, User
-from csm.lib.http import paged, partial_template
+from accounts.models import User
+from accounts.scopes import team
+from csm.lib.http import next_url, paged, partial_template
 from csm.workflow import risk_actions
 from csm.workflow.models import RiskItem, RiskReason, SavePlay
 from csm.workflow.risk_forms import (
@@ -49,11 +49,6 @@ PAGE_SIZE = 25
 
 
 # --- Reads ----------------------------------------------------------------------------------------
-
-
-def _people() -> list[User]:
-    """Who can work items: the filter's and the reassign form's choices (one query per page)."""
-    return list(User.objects.filter(is_active=True, role__in=[Role.CSM, Role.MANAGER]))
 
 
 def _rows(items: QuerySet[RiskItem], day: date | None) -> QuerySet[RiskItem]:
@@ -77,16 +72,8 @@ def _decorate(item: RiskItem, user: User, today: date) -> RiskItem:
 
 
 def _next_url(request: AuthenticatedHttpRequest) -> str:
-    """Where a plain POST goes back to: the queue page it came from, filters and page kept."""
-    return _safe_next(request, request.POST.get("next"))
-
-
-def _safe_next(request: AuthenticatedHttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("risk:list")
+    """Where an action goes back to: the risk page it came from, filters and page kept."""
+    return next_url(request, reverse("risk:list"))
 
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -97,7 +84,7 @@ def _safe_next(request: AuthenticatedHttpRequest, candidate: str | None) -> str:
 def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
     today = timezone.localdate()
     user = request.user
-    people = _people()
+    people = team()
     data = request.GET.copy()
     # CSMs start with their own items, managers with everybody's.
     data.setdefault("who", "all" if user.is_manager else "mine")
@@ -159,7 +146,7 @@ def _row_context(
         get_object_or_404(_rows(RiskItem.objects.all(), health_day), pk=pk), request.user, today
     )
     if people is None:
-        people = _people() if request.user.is_manager else []
+        people = team() if request.user.is_manager else []
     return {
         "item": item,
         "people": people,
@@ -177,9 +164,7 @@ def item_page(request: AuthenticatedHttpRequest, pk: int) -> TemplateResponse:
     """One item's row with all its forms: the page a queue row's action links to without
     JavaScript; with htmx (`?action=snooze`), just that action's blank form, which the row loads
     when the action is opened."""
-    context = _row_context(
-        request, pk, next_url=_safe_next(request, request.GET.get("next")), forms_inline=True
-    )
+    context = _row_context(request, pk, next_url=_next_url(request), forms_inline=True)
     item = context["item"]
     action = request.GET.get("action", "")
     if request.htmx and action:
@@ -305,7 +290,7 @@ def item_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Http
         if not request.user.is_manager:
             raise PermissionDenied("managers only")
         item = _get_item(pk)
-        people = _people()
+        people = team()
         form = form_class(request.POST, item=item, people=people)
     else:
         item = _get_item_to_act(request, pk)

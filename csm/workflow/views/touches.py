@@ -9,13 +9,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user
 from accounts.models import Account
+from csm.lib.http import next_url
 from csm.workflow.forms import TouchForm
 from csm.workflow.timeline import account_timeline
 from csm.workflow.touches import log_touch
@@ -25,13 +25,8 @@ TOUCH_LOGGED = "touchLogged"
 
 
 def _next_url(request: AuthenticatedHttpRequest, account: Account) -> str:
-    """Where to go back to: the page the form was on when that is a page of this site."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("accounts:detail", args=[account.external_id])
+    """Where to go back to: the page the form was on, else the account's page."""
+    return next_url(request, reverse("accounts:detail", args=[account.external_id]))
 
 
 @login_required
