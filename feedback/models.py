@@ -160,6 +160,27 @@ class Response(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.score} from {self.account}"
 
+    @classmethod
+    def answering(
+        cls, invitation: Invitation, *, score: int, comment: str, answered_at, answers=None
+    ) -> Response:
+        """An unsaved answer to `invitation`, with its survey's kind and today's scale."""
+        survey = invitation.survey
+        low, high = survey.scale
+        return cls(
+            invitation=invitation,
+            survey=survey,
+            account_id=invitation.account_id,
+            contact_id=invitation.contact_id,
+            kind=survey.kind,
+            score=score,
+            scale_min=low,
+            scale_max=high,
+            comment=comment,
+            answers=answers or {},
+            answered_at=answered_at,
+        )
+
     @property
     def is_detractor(self) -> bool:
         """NPS 0–6, CSAT 1–2 (issue 5); CES 1–2 ("not easy at all")."""

@@ -457,7 +457,6 @@ def record_response(
     """
     survey = invitation.survey
     value, comment, cleaned = _check_answer(survey, score, comment, answers or {})
-    low, high = survey.scale
     now = timezone.now()
     with transaction.atomic():
         taken = Invitation.objects.filter(
@@ -468,19 +467,10 @@ def record_response(
         ).update(answered_at=now, opened_at=Coalesce("opened_at", now))
         if not taken:
             raise InvitationClosed
-        response = Response.objects.create(
-            invitation=invitation,
-            survey=survey,
-            account_id=invitation.account_id,
-            contact_id=invitation.contact_id,
-            kind=survey.kind,
-            score=value,
-            scale_min=low,
-            scale_max=high,
-            comment=comment,
-            answers=cleaned,
-            answered_at=now,
+        response = Response.answering(
+            invitation, score=value, comment=comment, answers=cleaned, answered_at=now
         )
+        response.save(force_insert=True)
         if response.is_detractor:
             # The workflow opens the risk item and emails the owner, in this transaction.
             detractor_answered.send(sender=Response, response=response)

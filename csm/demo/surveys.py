@@ -274,18 +274,8 @@ def seed_survey_history(*, seed: int, today: date) -> dict[str, int]:
         Invitation.objects.bulk_create(invitations, batch_size=1000)
         responses = []
         for invitation, score, comment, customer in answers:
-            low, high = invitation.survey.scale
-            response = Response(
-                invitation_id=invitation.pk,
-                survey=invitation.survey,
-                account_id=customer.account_id,
-                contact_id=customer.contact_id,
-                kind=invitation.survey.kind,
-                score=score,
-                scale_min=low,
-                scale_max=high,
-                comment=comment,
-                answered_at=invitation.answered_at,
+            response = Response.answering(
+                invitation, score=score, comment=comment, answered_at=invitation.answered_at
             )
             if (
                 response.is_detractor

@@ -46,15 +46,13 @@ def account_timeline(
     account: Account,
     limit: int = 50,
     *,
-    audit: Iterable[AuditEntry] | None = None,
     subscriptions: Iterable[Subscription] | None = None,
 ) -> list[TimelineEntry]:
-    """The account's `limit` latest events, newest first. A page that already loaded the
-    account's audit entries (newest first, with actors) or subscriptions may pass them in to save
-    their queries."""
+    """The account's `limit` latest events, newest first; the one history of an account (its
+    audit trail included). A page that already loaded the account's subscriptions may pass them
+    in to save a query."""
     today = timezone.localdate()
-    if audit is None:
-        audit = account.audit_entries.select_related("actor")[:limit]
+    audit = account.audit_entries.select_related("actor")[:limit]
     if subscriptions is None:
         subscriptions = account.subscriptions.all()
     entries = [

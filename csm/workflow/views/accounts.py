@@ -89,7 +89,6 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
         "labels": [str(month) for month in series],
         "values": [float(value) for value in series.values()],
     }
-    audit = list(account.audit_entries.select_related("actor")[:50])
     return TemplateResponse(
         request,
         "accounts/account_detail.html",
@@ -100,13 +99,12 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
             "subscriptions": [(s, mrr_rules.is_active(s, today)) for s in subscriptions],
             "contacts": contacts,
             "chart": chart,
-            "audit": audit,
             "can_edit": account.can_be_edited_by(request.user),
             "contact_form": ContactForm(account=account),
             "health": health_card(account),
             "blueprint": blueprint_for(account, today=today),
             "override_form": HealthOverrideForm() if request.user.is_manager else None,
-            "timeline": account_timeline(account, audit=audit, subscriptions=subscriptions),
+            "timeline": account_timeline(account, subscriptions=subscriptions),
             "touch_form": TouchForm(account=account),
         },
     )
