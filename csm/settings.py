@@ -226,6 +226,14 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_forbidden": {"()": "csm.lib.log_filters.OneLineForbidden"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        # Everything prints once, through the root's handler: Django's own console handler
+        # (DEBUG only) would print every record of its loggers a second time.
+        "django": {"handlers": [], "propagate": True},
+        # A 403 logs one line, without the PermissionDenied traceback.
+        "django.request": {"filters": ["one_line_forbidden"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
