@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so nothing else sees a path with a NUL byte: it is a 404 (csm/lib/request_guards.py).
+    "csm.lib.request_guards.RefuseNulInPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
