@@ -105,6 +105,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A kept connection the server dropped (restart, failover) is tested and replaced before a
+    # request's first query, instead of failing that request with a 500.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # No JIT compilation: it costs 70 ms to compile a page's 0.2 s query, which then runs
         # no faster. Pages are short queries; the nightly's long ones were measured without it.
