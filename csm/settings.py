@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so nothing else sees a path with a NUL byte: it is a 404 (csm/lib/request_guards.py).
     "csm.lib.request_guards.RefuseNulInPathMiddleware",
+    # Behind nginx, the client's address comes from X-Real-IP (BEHIND_PROXY, csm/lib/proxy.py).
+    "csm.lib.proxy.ClientAddressFromProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -216,6 +218,9 @@ SURVEY_RATE_LIMIT_PER_MINUTE = env.int("SURVEY_RATE_LIMIT_PER_MINUTE", default=3
 
 # --- Security ----------------------------------------------------------------------------------
 
+# The app is reached only through a proxy that sets X-Real-IP to the client's address (the
+# compose file's nginx): per-address limits then count clients, not the proxy.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
