@@ -27,10 +27,14 @@ def log_output():
     output = io.StringIO()
     handlers = stream_handlers_of("django.request")
     assert handlers, "settings.LOGGING has no console handler"
-    previous = [handler.setStream(output) for handler in handlers]
+    # Swapped by hand, not by setStream(), which flushes the old stream first: an earlier test
+    # may have left a handler on pytest's captured stderr, closed since.
+    previous = [handler.stream for handler in handlers]
+    for handler in handlers:
+        handler.stream = output
     yield output
     for handler, stream in zip(handlers, previous, strict=True):
-        handler.setStream(stream)
+        handler.stream = stream
 
 
 @pytest.mark.parametrize("debug", [False, True])
