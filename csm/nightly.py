@@ -1,7 +1,8 @@
 """The nightly pipeline: one function that the Celery beat task, `run_nightly`, `make run` and
 `seed_demo` call.
 
-`run_nightly(day=D)` takes a database lock (two runs never overlap), works out which days to run
+`run_nightly(day=D)` takes a database lock that dies with its holder (csm.nightly_lock: two runs
+never overlap, a crashed run never blocks the next), works out which days to run
 (the days missed since the last completed run, up to D, or D alone when D was run before), and runs
 each day in its own transaction, so a crash leaves whole days done and the rest for next time.
 """
@@ -9,20 +10,17 @@ each day in its own transaction, so a crash leaves whole days done and the rest 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.services import refresh_tiers
 from csm.kpis.models import KpiSnapshot, MrrMovement
 from csm.kpis.snapshots import refresh_kpis
 from csm.lib.tasks import request_drain
+from csm.nightly_lock import nightly_lock
 from csm.workflow.blueprints import create_blueprints
 from csm.workflow.models import RiskItem
 from csm.workflow.risk import refresh_risk_items
@@ -30,7 +28,7 @@ from csm.workflow.tips import queue_usage_tips
 from csm.workflow.touches import cadence_counts
 from feedback.churn import record_churn_events
 from feedback.services import queue_scheduled_surveys, sync_outbox_bounces
-from health.models import DailyUsage, HealthScore, NightlyRun, PipelineLock
+from health.models import DailyUsage, HealthScore, NightlyRun
 from health.services import (
     band_counts,
     delete_expired_events,
@@ -39,12 +37,6 @@ from health.services import (
 )
 
 log = logging.getLogger(__name__)
-
-LOCK_NAME = "nightly"
-
-
-class NightlyAlreadyRunning(Exception):
-    """Another nightly run holds the lock."""
 
 
 def run_one_day(day: date) -> dict[str, int]:
@@ -121,7 +113,7 @@ def days_to_run(day: date, *, first_day: date | None = None) -> list[date]:
 
 def run_nightly(*, day: date, first_day: date | None = None) -> dict[date, dict[str, int]]:
     """Run the nightly pipeline for `day` and any missed days before it; raise
-    NightlyAlreadyRunning when another run holds the lock."""
+    csm.nightly_lock.NightlyAlreadyRunning when another run holds the lock."""
     with nightly_lock():
         summaries = {each: run_one_day(each) for each in days_to_run(day, first_day=first_day)}
         refresh_planner_statistics()
@@ -143,30 +135,3 @@ def refresh_planner_statistics() -> None:
     tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in NIGHTLY_TABLES)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
-
-
-@contextmanager
-def nightly_lock() -> Iterator[None]:
-    """Hold the pipeline's lock row for the duration. A row older than NIGHTLY_LOCK_STALE_HOURS
-    was left by a run that crashed, and is taken over."""
-    holder = f"{socket.gethostname()}:{os.getpid()}:{timezone.now().isoformat()}"
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            PipelineLock.objects.create(name=LOCK_NAME, holder=holder, acquired_at=now)
-    except IntegrityError:
-        stale = now - timedelta(hours=settings.NIGHTLY_LOCK_STALE_HOURS)
-        # Conditional UPDATE: of two runs that both see a stale lock, only one gets the row.
-        taken = PipelineLock.objects.filter(name=LOCK_NAME, acquired_at__lt=stale).update(
-            holder=holder, acquired_at=now
-        )
-        if not taken:
-            current = PipelineLock.objects.filter(name=LOCK_NAME).first()
-            raise NightlyAlreadyRunning(
-                f"another nightly run holds the lock ({current})" if current else "lock contended"
-            ) from None
-        log.warning("nightly run: took over a stale lock")
-    try:
-        yield
-    finally:
-        PipelineLock.objects.filter(name=LOCK_NAME, holder=holder).delete()

@@ -191,7 +191,8 @@ HEALTH_EVENT_RETENTION_DAYS = max(31, env.int("HEALTH_EVENT_RETENTION_DAYS", def
 HEALTH_LATE_EVENT_DAYS = env.int("HEALTH_LATE_EVENT_DAYS", default=1)
 # The nightly run fills at most this many missed days before the requested one.
 NIGHTLY_CATCH_UP_MAX_DAYS = env.int("NIGHTLY_CATCH_UP_MAX_DAYS", default=31)
-# A nightly lock older than this was left by a crashed run and may be taken over.
+# SQLite: a nightly lock row whose holder cannot be checked is taken over after this many hours
+# (a dead holder's at once; PostgreSQL's advisory lock dies with its session: csm.nightly_lock).
 NIGHTLY_LOCK_STALE_HOURS = env.int("NIGHTLY_LOCK_STALE_HOURS", default=6)
 # Cadence (DESIGN §4): the CSM touches tier A accounts every 7 days and tier B every 14; tier C
 # gets an automated usage-tips email every 14 days instead.

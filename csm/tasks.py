@@ -8,7 +8,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from csm.nightly import NightlyAlreadyRunning, run_nightly
+from csm.nightly import run_nightly
+from csm.nightly_lock import NightlyAlreadyRunning
 
 log = logging.getLogger(__name__)
 

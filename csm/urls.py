@@ -9,6 +9,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import urls as account_urls
+from csm.lib import errors
 from csm.workflow import urls as workflow
 from csm.workflow.views import today
 from feedback import urls as feedback_urls
@@ -43,3 +44,9 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# JSON errors on the API's paths, the usual pages elsewhere (csm.lib.errors).
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

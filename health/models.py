@@ -272,8 +272,9 @@ class NightlyRun(models.Model):
 
 
 class PipelineLock(models.Model):
-    """A row held while the nightly pipeline runs, so two runs never overlap (on every database).
-    A lock older than NIGHTLY_LOCK_STALE_HOURS is taken to be left by a crashed run."""
+    """A row held while the nightly pipeline runs on SQLite, so two runs never overlap; its holder
+    names a process, so a run that died is taken over at once (csm.nightly_lock). PostgreSQL uses
+    an advisory lock instead, and this table stays empty."""
 
     name = models.CharField(max_length=32, primary_key=True)
     holder = models.CharField(max_length=200)

@@ -12,13 +12,12 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from csm.nightly import NightlyAlreadyRunning, run_nightly
+from csm.nightly import run_nightly
 from health.models import (
     DailyUsage,
     HealthOverride,
     HealthScore,
     NightlyRun,
-    PipelineLock,
     UsageEvent,
 )
 from health.services import override_health_score, remove_health_override
@@ -166,34 +165,7 @@ def test_trends_compare_with_the_scores_1_7_and_30_days_before(busy):
         assert getattr(today, field) == today.score - then.score
 
 
-def test_a_second_run_is_refused_while_one_holds_the_lock(busy):
-    PipelineLock.objects.create(name="nightly", holder="worker-1", acquired_at=timezone.now())
-    with pytest.raises(NightlyAlreadyRunning):
-        run_nightly(day=D)
-    with pytest.raises(CommandError, match="another nightly run"):
-        call_command("run_nightly", "--date", D.isoformat())
-    assert not HealthScore.objects.exists()
-    assert PipelineLock.objects.get().holder == "worker-1"  # the other run's lock is untouched
-
-
-def test_a_lock_left_by_a_crashed_run_is_taken_over(busy):
-    PipelineLock.objects.create(
-        name="nightly", holder="crashed", acquired_at=timezone.now() - timedelta(hours=7)
-    )
-    run_nightly(day=D)
-    assert HealthScore.objects.filter(day=D).exists()
-    assert not PipelineLock.objects.exists()  # released after the run
-
-
-def test_the_lock_is_released_when_a_run_fails(busy, monkeypatch):
-    def boom(**kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr("csm.nightly.recompute_health_scores", boom)
-    with pytest.raises(RuntimeError):
-        run_nightly(day=D)
-    assert not PipelineLock.objects.exists()
-    assert not NightlyRun.objects.exists()  # the failed day is not marked done
+# The lock: tests/test_nightly_lock.py and tests/test_nightly_crash.py.
 
 
 def test_the_next_run_catches_up_the_days_the_worker_missed(busy):

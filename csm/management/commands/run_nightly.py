@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django.utils import timezone
 
-from csm.nightly import NightlyAlreadyRunning, run_nightly
+from csm.nightly import run_nightly
+from csm.nightly_lock import NightlyAlreadyRunning, first_line
 
 
 def _date_option(name: str, value: str) -> date:
@@ -44,6 +46,14 @@ class Command(BaseCommand):
             summaries = run_nightly(day=day, first_day=first_day)
         except NightlyAlreadyRunning as running:
             raise CommandError(str(running)) from None
+        except DatabaseError as error:
+            # The database went away mid-run (a restart, a terminated backend): one line, not a
+            # traceback. Each day commits on its own and the lock died with the connection, so
+            # running the command again finishes the job.
+            raise CommandError(
+                f"the nightly run stopped on a database error: {first_line(error)}; the days "
+                "it finished are kept, run it again to do the rest"
+            ) from None
         for each, summary in summaries.items():
             self.stdout.write(
                 f"Nightly run for {each}: " + ", ".join(f"{k} {v}" for k, v in summary.items())
