@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact, User
-from accounts.services import MANAGER_FIELDS, PROFILE_FIELDS
+from accounts.services import DUPLICATE_CONTACT_EMAIL, MANAGER_FIELDS, PROFILE_FIELDS
 
 
 class AccountForm(forms.ModelForm):
@@ -60,6 +60,7 @@ class ContactForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if self.account.contacts.filter(email=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(_("This account already has a contact with this email."))
+        # The same rule as accounts.services.add_contact, said next to the field before posting.
+        if self.account.contacts.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(DUPLICATE_CONTACT_EMAIL)
         return email

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -223,6 +224,19 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Rules every writer of an account's profile checks (the edit page through its model
+        form, update_account; the CSV import says the same in its own words)."""
+        if self.renewal_date and self.contract_start and self.renewal_date < self.contract_start:
+            raise ValidationError(
+                {
+                    "renewal_date": _(
+                        "The renewal date cannot be before the contract start (%(day)s)."
+                    )
+                    % {"day": self.contract_start.isoformat()}
+                }
+            )
 
     def lifecycle_stage(self, today: date | None = None) -> str:
         return rules.lifecycle_stage(self.contract_start, today or timezone.localdate())
