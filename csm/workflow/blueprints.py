@@ -15,11 +15,12 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from django.core import signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from accounts.access import check_can_change
 from accounts.audit import record_changes, update_audited
@@ -35,6 +36,9 @@ from csm.workflow.models import (
     new_share_token,
 )
 
+# The furthest a milestone may be rescheduled: two years from today (a blueprint covers the first
+# year; a date beyond this is a typo, like 9999-12-31, that would hide the milestone for good).
+RESCHEDULE_MAX_YEARS = 2
 # Accounts per round of create_blueprints: keeps every `IN (...)` under SQLite's parameter limit.
 CHUNK = 1000
 # "Upcoming" on the account page: open and due within this many days.
@@ -311,6 +315,16 @@ def complete_milestone(
         raise ValueError(f"cannot complete a milestone as {status!r}")
     if milestone.status != MilestoneStatus.OPEN:
         raise MilestoneStateError("the milestone is not open")
+    started = milestone.blueprint.started_on
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Cannot be in the future.")})
+    if on < started:
+        raise ValidationError(
+            {
+                "on": _("Cannot be before the blueprint started (%(day)s).")
+                % {"day": started.isoformat()}
+            }
+        )
     return _save_and_audit(
         actor=actor,
         milestone=milestone,
@@ -334,10 +348,36 @@ def reopen(*, actor: User, milestone: Milestone, reason: str = "") -> Milestone:
     )
 
 
+def latest_reschedule(today: date) -> date:
+    """The furthest due date a reschedule may set: RESCHEDULE_MAX_YEARS from `today`."""
+    try:
+        return today.replace(year=today.year + RESCHEDULE_MAX_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + RESCHEDULE_MAX_YEARS, day=28)
+
+
 def reschedule(*, actor: User, milestone: Milestone, due_on: date, reason: str) -> Milestone:
+    """Move an open or closed milestone's due date, with a reason; not before the blueprint
+    started and not beyond latest_reschedule (ValidationError on "due_on")."""
     check_can_change(actor, milestone.blueprint.account)
     if not reason.strip():
-        raise ValueError("a reschedule needs a reason")
+        raise ValidationError({"reason": _("Say why the date moves.")})
+    started = milestone.blueprint.started_on
+    if due_on < started:
+        raise ValidationError(
+            {
+                "due_on": _("Cannot be before the blueprint starts (%(day)s).")
+                % {"day": started.isoformat()}
+            }
+        )
+    latest = latest_reschedule(timezone.localdate())
+    if due_on > latest:
+        raise ValidationError(
+            {
+                "due_on": _("Cannot be more than %(years)s years ahead (at the latest %(day)s).")
+                % {"years": RESCHEDULE_MAX_YEARS, "day": latest.isoformat()}
+            }
+        )
     return _save_and_audit(
         actor=actor,
         milestone=milestone,
