@@ -26,6 +26,7 @@ from accounts.access import check_can_change
 from accounts.audit import record_changes, update_audited
 from accounts.models import Account, Contact, User
 from csm.lib.bulk import update_rows
+from csm.lib.dates import years_after
 from csm.workflow.models import (
     Blueprint,
     BlueprintTemplate,
@@ -348,14 +349,6 @@ def reopen(*, actor: User, milestone: Milestone, reason: str = "") -> Milestone:
     )
 
 
-def latest_reschedule(today: date) -> date:
-    """The furthest due date a reschedule may set: RESCHEDULE_MAX_YEARS from `today`."""
-    try:
-        return today.replace(year=today.year + RESCHEDULE_MAX_YEARS)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year + RESCHEDULE_MAX_YEARS, day=28)
-
-
 def reschedule(*, actor: User, milestone: Milestone, due_on: date, reason: str) -> Milestone:
     """Move an open or closed milestone's due date, with a reason; not before the blueprint
     started and not beyond latest_reschedule (ValidationError on "due_on")."""
@@ -370,7 +363,7 @@ def reschedule(*, actor: User, milestone: Milestone, due_on: date, reason: str) 
                 % {"day": started.isoformat()}
             }
         )
-    latest = latest_reschedule(timezone.localdate())
+    latest = years_after(timezone.localdate(), RESCHEDULE_MAX_YEARS)
     if due_on > latest:
         raise ValidationError(
             {
