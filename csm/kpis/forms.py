@@ -21,6 +21,13 @@ MONTH_FORMAT = "%Y-%m"
 MAX_GROUP = 100_000
 
 
+def plain_decimal(value: Decimal) -> Decimal:
+    """`value` without trailing zeros and without an exponent, as a person writes it: 5000 (not
+    5E+3 nor 5000.000000), 800, 0.6."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
 def scope_choices(people: list[User]) -> list[tuple[Any, Any]]:
     return [
         ("all", ScopeKind.ALL.label),
@@ -116,8 +123,8 @@ class GoalForm(ScopeMixin, forms.ModelForm):
             metric = METRICS.get(self.instance.metric)
             target = self.instance.target
             if metric and metric.unit == "rate":
-                target = (target * 100).normalize()
-            self.initial["target"] = target
+                target = target * 100
+            self.initial["target"] = plain_decimal(target)
             if self.instance.at_most != default_direction(self.instance.metric):
                 self.initial["direction"] = "at_most" if self.instance.at_most else "at_least"
         else:
@@ -130,9 +137,7 @@ class GoalForm(ScopeMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        start, end = cleaned.get("period_start"), cleaned.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", _("The period must end on or after its start."))
+        # The period's bounds are Goal.clean's (run after this, by the model form).
         metric = cleaned.get("metric")
         target = cleaned.get("target")
         if metric in METRICS and target is not None:
