@@ -8,10 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, ScopeKind, Segment, Tier, User
+from csm.kpis.experiments import MIN_GROUP_TO_JUDGE, check_new_experiment
 from csm.kpis.goals import METRICS, TARGET_RANGES, Metric, default_direction, month_start
 from csm.kpis.models import Goal
 from csm.workflow.models import Experiment
@@ -195,16 +197,27 @@ class ExperimentForm(ScopeMixin, forms.ModelForm):
             self.fields[name].min_value = 1
             self.fields[name].max_value = MAX_GROUP
             self.fields[name].widget.attrs.update(min=1, max=MAX_GROUP)
+            self.fields[name].help_text = _(
+                "At least %(n)s for the result to be judged; fewer can run, but the page will "
+                "say it is too small to judge."
+            ) % {"n": MIN_GROUP_TO_JUDGE}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
-        if start and end and end <= start:
-            self.add_error("ends_on", _("The window must end after it starts."))
-        for name in ("treatment_size", "control_size"):
-            size = cleaned.get(name)
-            if size is not None and size < 1:
-                self.add_error(name, _("At least one account."))
+        names = ("scope", "treatment_size", "control_size", "starts_on", "ends_on")
+        if all(cleaned.get(name) is not None for name in names):
+            scope_kind, scope_value = cleaned["scope"]
+            try:
+                check_new_experiment(
+                    scope_kind=scope_kind,
+                    scope_value=scope_value,
+                    treatment_size=cleaned["treatment_size"],
+                    control_size=cleaned["control_size"],
+                    starts_on=cleaned["starts_on"],
+                    ends_on=cleaned["ends_on"],
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         return cleaned
 
     def save(self, commit: bool = True) -> Experiment:
