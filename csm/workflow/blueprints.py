@@ -392,13 +392,31 @@ def save_template_milestones(
     template: BlueprintTemplate,
     saved: Sequence[MilestoneTemplate],
     removed: Sequence[MilestoneTemplate] = (),
+    confirm_empty: bool = False,
 ) -> int:
     """A manager's edit of a segment's template, in one transaction: delete the `removed`
     milestones, write the `saved` ones (new, or changed and not saved yet) and audit each, with the
     template's name as the reason. Blueprints made before keep their milestones. Returns how many
-    milestones changed."""
+    milestones changed.
+
+    An edit that leaves the template without milestones (new accounts of the segment would get
+    an empty blueprint) needs `confirm_empty`; without it, ValidationError on "confirm_empty" and
+    nothing is written."""
     if not actor.is_manager:
         raise PermissionDenied("managers only")
+    if not confirm_empty and removed and not saved:
+        removing = {milestone.pk for milestone in removed}
+        if not template.milestones.exclude(pk__in=removing).exists():
+            raise ValidationError(
+                {
+                    "confirm_empty": _(
+                        "This removes every milestone of the %(name)s template: new accounts "
+                        "of this segment would start with an empty blueprint. Tick the box to "
+                        "confirm, or keep at least one milestone."
+                    )
+                    % {"name": template.name}
+                }
+            )
     with transaction.atomic():
         for milestone in removed:
             record_changes(
