@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Contact, User
-from accounts.services import DUPLICATE_CONTACT_EMAIL, MANAGER_FIELDS, PROFILE_FIELDS
+from accounts.models import DUPLICATE_CONTACT_EMAIL, Account, Contact, User
+from accounts.services import MANAGER_FIELDS, PROFILE_FIELDS
 
 
 class AccountForm(forms.ModelForm):

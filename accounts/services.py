@@ -10,21 +10,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts import rules
 from accounts.access import check_can_change
 from accounts.audit import record_changes
-from accounts.models import Account, Contact, Role, User
+from accounts.models import DUPLICATE_CONTACT_EMAIL, Account, Contact, Role, User
 from csm.lib.bulk import update_rows
 
 # Fields a CSM may change on an account of their own book; managers may also change these.
 PROFILE_FIELDS = ("name", "segment", "renewal_date", "seats", "strategic")
 # Fields only a manager may change.
 MANAGER_FIELDS = ("owner", "tier_override", "tier_override_reason")
-
-
-DUPLICATE_CONTACT_EMAIL = _("This account already has a contact with this email.")
 
 
 class ChangeNotAllowed(Exception):

@@ -4,10 +4,14 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Account, AuditEntry, Contact
 from accounts.services import add_contact, update_account
+from feedback.models import Invitation, Survey
 from tests.factories import AccountFactory, SubscriptionFactory
 
 
@@ -196,3 +200,52 @@ def test_a_contact_stored_in_mixed_case_still_blocks_a_duplicate_on_the_page(ali
         response.content.decode()
     )
     assert Contact.objects.count() == 1
+
+
+def test_the_database_refuses_one_email_twice_on_an_account_in_any_case(alice):
+    account = AccountFactory(owner=alice)
+    Contact.objects.create(account=account, name="Ann", email="ann@x.example")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.create(account=account, name="Ann", email="ANN@x.example")
+
+
+def test_the_admin_check_names_the_email_field(alice):
+    account = AccountFactory(owner=alice)
+    Contact.objects.create(account=account, name="Ann", email="ann@x.example")
+    duplicate = Contact(account=account, name="Ann", email="Ann@X.example")
+    with pytest.raises(ValidationError) as refused:
+        duplicate.full_clean()
+    assert refused.value.message_dict == {
+        "email": ["This account already has a contact with this email."]
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_merges_existing_duplicates_instead_of_failing():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("accounts", "0005_kpis_moved")])
+    account, other = AccountFactory(), AccountFactory()
+    # The old constraint told cases apart: three spellings of one person on one account.
+    first = Contact.objects.create(account=account, name="Ann", email="ann@x.example")
+    primary = Contact.objects.create(
+        account=account, name="Ann L.", email="Ann@X.example", is_primary=True
+    )
+    third = Contact.objects.create(account=account, name="A.", email="ANN@x.example ")
+    elsewhere = Contact.objects.create(account=other, name="Ann", email="Ann@x.example")
+    survey = Survey.objects.create(name="Migration NPS", kind="nps", question="?")
+    invitation = Invitation.objects.create(
+        survey=survey,
+        account=account,
+        contact=third,
+        email=third.email,
+        nonce="migration-test",
+        expires_at=timezone.now(),
+    )
+    executor.loader.build_graph()
+    executor.migrate([("accounts", "0006_contact_email_any_case")])
+
+    assert list(account.contacts.values_list("pk", "email")) == [(primary.pk, "ann@x.example")]
+    assert not Contact.objects.filter(pk__in=[first.pk, third.pk]).exists()
+    invitation.refresh_from_db()
+    assert invitation.contact_id == primary.pk  # what pointed at a duplicate points at the keeper
+    assert Contact.objects.get(pk=elsewhere.pk).email == "ann@x.example"
