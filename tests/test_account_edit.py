@@ -242,7 +242,7 @@ def test_the_migration_merges_existing_duplicates_instead_of_failing():
         expires_at=timezone.now(),
     )
     executor.loader.build_graph()
-    executor.migrate([("accounts", "0006_contact_email_any_case")])
+    executor.migrate([("accounts", "0007_contact_email_any_case")])
 
     assert list(account.contacts.values_list("pk", "email")) == [(primary.pk, "ann@x.example")]
     assert not Contact.objects.filter(pk__in=[first.pk, third.pk]).exists()

@@ -1,13 +1,13 @@
-"""One contact per email on an account, whatever its case (the pages always stored emails in
-lower case; the admin or a shell could store "Ann@x.com" beside "ann@x.com").
+"""Ready for one contact per email on an account, whatever its case (0007 adds the constraint;
+the pages always stored emails in lower case, the admin or a shell could store "Ann@x.com"
+beside "ann@x.com").
 
-Before the constraint: every email is stored in lower case, and contacts of one account that
+Every email is stored in lower case, and contacts of one account that
 share an email in any case are merged into one (the primary one, else the oldest): what pointed
 at the others (invitations, answers, milestones) points at it, and the others go. Nothing else
 is deleted, so the migration does not fail on existing duplicates."""
 
-import django.db.models.functions.text
-from django.db import migrations, models
+from django.db import migrations
 
 
 def merge_duplicates(apps, schema_editor):
@@ -36,22 +36,12 @@ def merge_duplicates(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # The constraint comes in a migration of its own: PostgreSQL cannot alter a table in the
+    # transaction that deleted rows from it while foreign-key checks are still pending.
     dependencies = [
         ("accounts", "0005_kpis_moved"),
     ]
 
     operations = [
         migrations.RunPython(merge_duplicates, migrations.RunPython.noop),
-        migrations.RemoveConstraint(
-            model_name="contact",
-            name="contact_email_per_account",
-        ),
-        migrations.AddConstraint(
-            model_name="contact",
-            constraint=models.UniqueConstraint(
-                models.F("account"),
-                django.db.models.functions.text.Lower("email"),
-                name="contact_email_per_account_any_case",
-            ),
-        ),
     ]
