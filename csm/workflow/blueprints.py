@@ -351,7 +351,7 @@ def reopen(*, actor: User, milestone: Milestone, reason: str = "") -> Milestone:
 
 def reschedule(*, actor: User, milestone: Milestone, due_on: date, reason: str) -> Milestone:
     """Move an open or closed milestone's due date, with a reason; not before the blueprint
-    started and not beyond latest_reschedule (ValidationError on "due_on")."""
+    started and not more than RESCHEDULE_MAX_YEARS ahead (ValidationError on "due_on")."""
     check_can_change(actor, milestone.blueprint.account)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the date moves.")})
