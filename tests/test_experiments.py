@@ -367,6 +367,8 @@ def test_groups_larger_than_the_paying_population_are_refused_at_creation(maggie
         ("2026-11-22", "2027-02-23", "starts_on", "The window cannot start in the past"),
         ("2025-01-01", "2025-03-31", "starts_on", "The window cannot start in the past"),
         ("2026-12-01", "2026-12-01", "ends_on", "The window must end after it starts."),
+        ("2026-12-01", "9999-12-31", "ends_on", "The window can last at most 2 years."),
+        ("2027-11-24", "2028-01-31", "starts_on", "Start within 1 year of today."),
     ],
 )
 def test_a_window_in_the_past_is_refused_naming_the_field(

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account
 from accounts.scopes import scope_q
 from csm.kpis.models import Movement, MrrMovement
+from csm.lib.dates import years_after
 from csm.workflow.models import Experiment, ExperimentAssignment, ExperimentGroup
 from feedback.models import ChurnEvent
 from health.models import HealthScore
@@ -48,6 +49,9 @@ SIGNIFICANCE = 0.05
 # "p = 1.00, CI +0.0 to +0.0", which reads as certainty), so the page says it is too small to
 # judge instead; the experiment form and the results page say so too.
 MIN_GROUP_TO_JUDGE = 30
+# A new experiment's window: it starts within a year and lasts at most two (a 9999 date is a typo).
+EXPERIMENT_MAX_YEARS_AHEAD = 1
+EXPERIMENT_MAX_YEARS_LONG = 2
 
 
 # --- Assignment ---------------------------------------------------------------------------------
@@ -261,15 +265,25 @@ def check_new_experiment(
     today: date | None = None,
 ) -> None:
     """Refuse (ValidationError keyed by field) an experiment that cannot run: a window that
-    starts before today (the play is done during it, so it cannot lie in the past) or ends
-    before it starts, empty groups, or groups larger together than the scope's paying accounts
-    today (the draw would fail). The experiment form runs it before anything is written."""
+    starts before today (the play is done during it, so it cannot lie in the past) or more than
+    EXPERIMENT_MAX_YEARS_AHEAD ahead, ends before it starts or lasts over
+    EXPERIMENT_MAX_YEARS_LONG, empty groups, or groups larger together than the scope's paying
+    accounts today (the draw would fail). The experiment form runs it before anything is
+    written."""
     today = today or timezone.localdate()
     errors: dict[str, Any] = {}
     if starts_on < today:
         errors["starts_on"] = _("The window cannot start in the past: start today or later.")
+    elif starts_on > years_after(today, EXPERIMENT_MAX_YEARS_AHEAD):
+        errors["starts_on"] = _("Start within %(n)s year of today.") % {
+            "n": EXPERIMENT_MAX_YEARS_AHEAD
+        }
     if ends_on <= starts_on:
         errors["ends_on"] = _("The window must end after it starts.")
+    elif ends_on > years_after(starts_on, EXPERIMENT_MAX_YEARS_LONG):
+        errors["ends_on"] = _("The window can last at most %(n)s years.") % {
+            "n": EXPERIMENT_MAX_YEARS_LONG
+        }
     for name, size in (("treatment_size", treatment_size), ("control_size", control_size)):
         if size < 1:
             errors[name] = _("At least one account.")
