@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Contact, User
+from accounts.models import DUPLICATE_CONTACT_EMAIL, Account, Contact, User
 from accounts.services import MANAGER_FIELDS, PROFILE_FIELDS
 
 
@@ -60,6 +60,7 @@ class ContactForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if self.account.contacts.filter(email=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(_("This account already has a contact with this email."))
+        # The same rule as accounts.services.add_contact, said next to the field before posting.
+        if self.account.contacts.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(DUPLICATE_CONTACT_EMAIL)
         return email

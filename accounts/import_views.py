@@ -26,6 +26,9 @@ from accounts.models import ImportBatch, ImportKind
 # The preview lists at most this many rows and errors; the counts always cover the whole file.
 PREVIEW_LIMIT = 500
 RECENT_BATCHES = 10
+NOTHING_TO_IMPORT = gettext_lazy(
+    "Nothing to import: the file has its header but no rows. Add the rows and upload it again."
+)
 
 
 class CsvUpload(NamedTuple):
@@ -106,6 +109,9 @@ def import_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except imports.ImportErrors:
             messages.error(request, _("The file has errors, so nothing was imported."))
             return redirect("accounts:import_preview", pk=batch.pk)
+        except imports.NothingToImport:
+            messages.error(request, NOTHING_TO_IMPORT)
+            return redirect("accounts:import_preview", pk=batch.pk)
         messages.success(
             request,
             _(
@@ -124,6 +130,7 @@ def import_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         rows = sorted(plan.rows, key=lambda row: order[row.action])
         context.update(
             {
+                "nothing_to_import": NOTHING_TO_IMPORT if plan.is_empty else "",
                 "errors": plan.errors[:PREVIEW_LIMIT],
                 "error_count": len(plan.errors),
                 "rows": rows[:PREVIEW_LIMIT],

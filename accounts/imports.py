@@ -77,6 +77,10 @@ class AlreadyApplied(Exception):
     """The batch was applied before (a second confirm, or two managers at once)."""
 
 
+class NothingToImport(Exception):
+    """The file has its header but no rows; nothing was written (nor the batch marked applied)."""
+
+
 def _display(value: Any) -> str:
     """How a value reads in the preview."""
     if value is None:
@@ -426,6 +430,11 @@ class Plan:
     updates: list[tuple[Any, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
 
     @property
+    def is_empty(self) -> bool:
+        """A file with its header and no rows (and no problems): nothing to import."""
+        return not self.rows and not self.errors
+
+    @property
     def summary(self) -> dict[str, int]:
         counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0}
         for row in self.rows:
@@ -500,17 +509,21 @@ def apply_plan(plan: Plan, *, actor: User | None) -> dict[str, int]:
 
 @transaction.atomic
 def run_import(kind: str, text: str, *, filename: str, actor: User | None) -> Plan:
-    """Validate and apply a file in one transaction; ImportErrors (nothing written) if it is bad."""
+    """Validate and apply a file in one transaction; ImportErrors (nothing written) if it is bad,
+    NothingToImport if it has no rows."""
     plan = plan_import(kind, text, filename=filename)
     if plan.errors:
         raise ImportErrors(plan.errors)
+    if plan.is_empty:
+        raise NothingToImport
     apply_plan(plan, actor=actor)
     return plan
 
 
 def apply_batch(batch: ImportBatch, *, actor: User | None) -> Plan:
     """Apply an uploaded batch once. The conditional UPDATE claims it, so a second confirm (or two
-    managers confirming at once) gets AlreadyApplied; on ImportErrors the claim rolls back too."""
+    managers confirming at once) gets AlreadyApplied; on ImportErrors or NothingToImport the claim
+    rolls back too."""
     with transaction.atomic():
         now = timezone.now()
         claimed = ImportBatch.objects.filter(pk=batch.pk, applied_at__isnull=True).update(

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -224,6 +225,19 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Rules every writer of an account's profile checks (the edit page through its model
+        form, update_account; the CSV import says the same in its own words)."""
+        if self.renewal_date and self.contract_start and self.renewal_date < self.contract_start:
+            raise ValidationError(
+                {
+                    "renewal_date": _(
+                        "The renewal date cannot be before the contract start (%(day)s)."
+                    )
+                    % {"day": self.contract_start.isoformat()}
+                }
+            )
+
     def lifecycle_stage(self, today: date | None = None) -> str:
         return rules.lifecycle_stage(self.contract_start, today or timezone.localdate())
 
@@ -235,9 +249,13 @@ class Account(models.Model):
         return user.is_manager or (self.owner_id is not None and self.owner_id == user.pk)
 
 
+DUPLICATE_CONTACT_EMAIL = _("This account already has a contact with this email.")
+
+
 class Contact(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("name"), max_length=200)
+    # Stored in lower case (accounts.services.add_contact, clean()); one per account in any case.
     email = models.EmailField(_("email"))
     role = models.CharField(_("role"), max_length=100, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
@@ -248,11 +266,30 @@ class Contact(models.Model):
             models.UniqueConstraint(
                 fields=["account"], condition=Q(is_primary=True), name="one_primary_contact"
             ),
-            models.UniqueConstraint(fields=["account", "email"], name="contact_email_per_account"),
+            models.UniqueConstraint(
+                F("account"), Lower("email"), name="contact_email_per_account_any_case"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    def clean(self) -> None:
+        """The admin's check (the pages go through accounts.services.add_contact): the email in
+        lower case, and not another contact's of the same account in any case."""
+        self.email = (self.email or "").strip().lower()
+        if (
+            self.account_id is not None
+            and Contact.objects.filter(account_id=self.account_id, email__iexact=self.email)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError({"email": DUPLICATE_CONTACT_EMAIL})
+
+    def validate_constraints(self, exclude: set[str] | None = None) -> None:
+        # clean() reports a taken email on its field; the constraint's own message would repeat
+        # it without naming the field.
+        super().validate_constraints(exclude={*(exclude or ()), "email"})
 
 
 class Interval(models.TextChoices):

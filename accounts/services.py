@@ -7,13 +7,14 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import rules
 from accounts.access import check_can_change
 from accounts.audit import record_changes
-from accounts.models import Account, Contact, Role, User
+from accounts.models import DUPLICATE_CONTACT_EMAIL, Account, Contact, Role, User
 from csm.lib.bulk import update_rows
 
 # Fields a CSM may change on an account of their own book; managers may also change these.
@@ -51,6 +52,7 @@ def update_account(
         account.tier_override_reason = ""
     elif not account.tier_override_reason.strip():
         raise ValueError("a tier override needs a reason")
+    account.clean()  # ValidationError keyed by field: nothing is written
     diff = {
         f: (before[f], getattr(account, f)) for f in changes if before[f] != getattr(account, f)
     }
@@ -79,9 +81,16 @@ def add_contact(
     is_primary: bool = False,
 ) -> Contact:
     """Add a contact to an account of the actor's book (a manager: any account). A new primary
-    contact takes over from the old one, in one transaction (one primary per account)."""
+    contact takes over from the old one, in one transaction (one primary per account). The email
+    is stored in lower case and is the account's only contact with it, whatever its case
+    (ValidationError on "email" otherwise)."""
     check_can_change(actor, account)
+    email = email.strip().lower()
     with transaction.atomic():
+        # Lock the account's row: two people adding the same person at once make one contact.
+        Account.objects.select_for_update().filter(pk=account.pk).first()
+        if account.contacts.filter(email__iexact=email).exists():
+            raise ValidationError({"email": DUPLICATE_CONTACT_EMAIL})
         if is_primary:
             account.contacts.filter(is_primary=True).update(is_primary=False)
         return Contact.objects.create(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -45,9 +46,13 @@ def contact_add(request: AuthenticatedHttpRequest, external_id: str) -> Template
     account = get_account_for_user(request.user, external_id, write=True)
     form = ContactForm(request.POST, account=account)
     if form.is_valid():
-        contact = add_contact(actor=request.user, account=account, **form.cleaned_data)
-        messages.success(request, _("Added %(name)s.") % {"name": contact.name})
-        return redirect("accounts:detail", external_id=account.external_id)
+        try:
+            contact = add_contact(actor=request.user, account=account, **form.cleaned_data)
+        except ValidationError as error:  # added by someone else since the form checked
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Added %(name)s.") % {"name": contact.name})
+            return redirect("accounts:detail", external_id=account.external_id)
     return TemplateResponse(
         request, "accounts/contact_add.html", {"account": account, "contact_form": form}
     )

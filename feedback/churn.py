@@ -225,15 +225,20 @@ def _mrr_lost(account: Account, day: date) -> Decimal:
     return Decimal("0")
 
 
-def mark_churned(
-    *, account: Account, by: User, day: date | None = None, note: str = ""
-) -> ChurnEvent:
-    """A CSM (own book) or a manager records that the account churned on `day` (default today),
-    for instance on a cancellation notice before the last subscription ends. Refused when the
+def mark_churned(*, account: Account, by: User, day: date | None, note: str) -> ChurnEvent:
+    """A CSM (own book) or a manager records that the account churned on `day`, for instance on
+    a cancellation notice before the last subscription ends, with a note saying how they know
+    (a churn is a claim about a customer: an empty form records nothing). Refused when the
     account already has an open churn (the same churn must not be recorded twice)."""
     check_can_change(by, account)
     today = timezone.localdate()
-    day = day or today
+    if day is None or not (note or "").strip():
+        errors = {}
+        if day is None:
+            errors["day"] = _("Give the day the customer churned.")
+        if not (note or "").strip():
+            errors["note"] = _("Say how you know, e.g. “cancellation letter of 3 March”.")
+        raise ValidationError(errors)
     if day > today:
         raise ValidationError({"day": _("The churn date cannot be in the future.")})
     if day < today - timedelta(days=MARK_MAX_DAYS_BACK):

@@ -130,13 +130,8 @@ class SurveyForm(forms.ModelForm):
                 )
         return kind
 
-    def clean_every_days(self) -> int | None:
-        days = self.cleaned_data.get("every_days")
-        if days is not None and days < 1:
-            raise forms.ValidationError(
-                _("Give a number of days of at least 1, or leave it blank.")
-            )
-        return days
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
 
     def clean_extra_questions_text(self) -> list[str]:
         questions = [

@@ -4,13 +4,19 @@ keyword tags on comments, competitors and churn records (DESIGN §2 churn causes
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact
 from feedback.scores import LOW_SCORE_MAX, NPS_DETRACTOR_MAX
+
+# The longest a survey's schedule may be: every 3 years (a longer one is a typo; blank = none).
+SURVEY_MAX_INTERVAL_DAYS = 3 * 365
 
 
 class SurveyKind(models.TextChoices):
@@ -58,7 +64,17 @@ class Survey(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     every_days = models.PositiveIntegerField(
-        _("send every (days)"), null=True, blank=True, help_text=_("blank = not scheduled")
+        _("send every (days)"),
+        null=True,
+        blank=True,
+        help_text=_("blank = not scheduled"),
+        validators=[
+            MinValueValidator(1, _("Give a number of days of at least 1, or leave it blank.")),
+            MaxValueValidator(
+                SURVEY_MAX_INTERVAL_DAYS,
+                _("At most every %(limit_value)s days (3 years), or leave it blank."),
+            ),
+        ],
     )
     # Scheduled audience; blank = every account.
     audience_tier = models.CharField(_("tier"), max_length=1, blank=True)
@@ -68,9 +84,24 @@ class Survey(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Backs clean() against two saves at once; names are told apart ignoring case.
+            models.UniqueConstraint(Lower("name"), name="one_survey_per_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """One survey per name, whatever its case (the Surveys page and the admin run it)."""
+        name = (self.name or "").strip()
+        if name and Survey.objects.filter(name__iexact=name).exclude(pk=self.pk).exists():
+            raise ValidationError({"name": _("Another survey already has this name.")})
+
+    def validate_constraints(self, exclude: set[str] | None = None) -> None:
+        # clean() reports a taken name on the name field; the constraint's own message would
+        # repeat it without naming the field.
+        super().validate_constraints(exclude={*(exclude or ()), "name"})
 
     @property
     def scale(self) -> tuple[int, int]:

@@ -3,7 +3,6 @@ bad value (its error is shown next to it); the others return domain values from 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -86,15 +85,24 @@ class DetractorFilterForm(BookFilterForm):
 
 
 class MarkChurnedForm(forms.Form):
+    """Both fields are needed (churn.mark_churned refuses an empty form too); the day starts as
+    today."""
+
     day = forms.DateField(
-        label=_("Churned on"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+        label=_("Churned on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
     )
     note = forms.CharField(
-        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("How you know"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("e.g. the cancellation letter or the call where they said so"),
     )
 
-    def clean_day(self) -> date:
-        return self.cleaned_data.get("day") or timezone.localdate()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["day"].initial = timezone.localdate()
 
 
 class ChurnCompleteForm(forms.Form):

@@ -31,6 +31,12 @@ INACTIVITY_HORIZON_DAYS = WINDOW_DAYS + TREND_BASELINE_DAYS
 SENTIMENT_DAYS = 180
 
 
+# A grid's lower bounds stay within ±GRID_BOUND_LIMIT: every raw value a measure has (days, counts,
+# ratios, percentages) fits many times over, and beyond it a typo such as 1e400 would overflow the
+# float the stored JSON keeps.
+GRID_BOUND_LIMIT = Decimal(10) ** 9
+
+
 class GridError(ValueError):
     """A grid a manager typed is not usable; the message says why."""
 
@@ -138,6 +144,11 @@ def check_grid(rows: Iterable[Sequence[object]]) -> Grid:
             raise GridError(_("row %(n)s: not a number") % {"n": number}) from None
         if not bound_value.is_finite():
             raise GridError(_("row %(n)s: not a number") % {"n": number})
+        if abs(bound_value) > GRID_BOUND_LIMIT:
+            raise GridError(
+                _("row %(n)s: a lower bound is from −1,000,000,000 to 1,000,000,000")
+                % {"n": number}
+            )
         if not 0 <= score_value <= 100:
             raise GridError(_("row %(n)s: a score is 0 to 100") % {"n": number})
         if parsed and bound_value <= parsed[-1][0]:

@@ -11,7 +11,14 @@ from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
 
 
 def survey(kind="nps", **fields) -> Survey:
-    fields.setdefault("name", f"Test {kind}")
+    """A survey named "Test <kind>", or "Test <kind> 2", 3… when that name is taken (one survey
+    per name)."""
+    if "name" not in fields:
+        name, n = f"Test {kind}", 1
+        while Survey.objects.filter(name__iexact=name).exists():
+            n += 1
+            name = f"Test {kind} {n}"
+        fields["name"] = name
     fields.setdefault("question", "How likely are you to recommend us?")
     fields.setdefault("comment_prompt", "What is the main reason for your score?")
     return Survey.objects.create(kind=kind, **fields)

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Account, AuditEntry, Contact
+from accounts.services import add_contact, update_account
+from feedback.models import Invitation, Survey
 from tests.factories import AccountFactory, SubscriptionFactory
 
 
@@ -135,3 +144,108 @@ def test_a_csm_cannot_add_contacts_to_another_book(alice_client, bob):
     url = reverse("accounts:contact_add", args=[account.external_id])
     assert alice_client.post(url, {"name": "X", "email": "x@x.example"}).status_code == 403
     assert not Account.objects.get(pk=account.pk).contacts.exists()
+
+
+def test_a_renewal_before_the_contract_start_is_refused_next_to_the_field(alice_client, alice):
+    account = AccountFactory(owner=alice, contract_start=date(2026, 3, 1), renewal_date=None)
+    response = alice_client.post(edit_url(account), form_data(account, renewal_date="2026-02-28"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["renewal_date"] == [
+        "The renewal date cannot be before the contract start (2026-03-01)."
+    ]
+    assert "Renewal date: The renewal date cannot be before the contract start" in (
+        response.content.decode()
+    )
+    account.refresh_from_db()
+    assert account.renewal_date is None
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_service_refuses_a_renewal_before_the_contract_start_too(alice):
+    account = AccountFactory(owner=alice, contract_start=date(2026, 3, 1), renewal_date=None)
+    with pytest.raises(ValidationError) as refused:
+        update_account(account=account, actor=alice, changes={"renewal_date": date(2025, 3, 1)})
+    assert set(refused.value.message_dict) == {"renewal_date"}
+    assert Account.objects.get(pk=account.pk).renewal_date is None
+    # On the contract start itself is fine.
+    update_account(account=account, actor=alice, changes={"renewal_date": date(2026, 3, 1)})
+    assert Account.objects.get(pk=account.pk).renewal_date == date(2026, 3, 1)
+
+
+def test_the_service_refuses_a_second_contact_with_one_email_in_any_case(alice):
+    account = AccountFactory(owner=alice)
+    first = add_contact(actor=alice, account=account, name="Ann", email="Ann@X.example")
+    assert first.email == "ann@x.example"
+    with pytest.raises(ValidationError) as refused:
+        add_contact(actor=alice, account=account, name="Ann again", email=" ANN@x.EXAMPLE ")
+    assert refused.value.message_dict == {
+        "email": ["This account already has a contact with this email."]
+    }
+    assert Contact.objects.count() == 1
+    # Another account may have the same person.
+    add_contact(actor=alice, account=AccountFactory(owner=alice), name="Ann", email="ann@x.example")
+    assert Contact.objects.count() == 2
+
+
+def test_a_contact_stored_in_mixed_case_still_blocks_a_duplicate_on_the_page(alice_client, alice):
+    account = AccountFactory(owner=alice)
+    Contact.objects.create(account=account, name="Old", email="Old@X.example")
+    url = reverse("accounts:contact_add", args=[account.external_id])
+    response = alice_client.post(url, {"name": "New", "email": "old@x.example"})
+    assert response.status_code == 200
+    assert response.context["contact_form"].errors["email"] == [
+        "This account already has a contact with this email."
+    ]
+    assert "Email: This account already has a contact with this email." in (
+        response.content.decode()
+    )
+    assert Contact.objects.count() == 1
+
+
+def test_the_database_refuses_one_email_twice_on_an_account_in_any_case(alice):
+    account = AccountFactory(owner=alice)
+    Contact.objects.create(account=account, name="Ann", email="ann@x.example")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.create(account=account, name="Ann", email="ANN@x.example")
+
+
+def test_the_admin_check_names_the_email_field(alice):
+    account = AccountFactory(owner=alice)
+    Contact.objects.create(account=account, name="Ann", email="ann@x.example")
+    duplicate = Contact(account=account, name="Ann", email="Ann@X.example")
+    with pytest.raises(ValidationError) as refused:
+        duplicate.full_clean()
+    assert refused.value.message_dict == {
+        "email": ["This account already has a contact with this email."]
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_merges_existing_duplicates_instead_of_failing():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("accounts", "0005_kpis_moved")])
+    account, other = AccountFactory(), AccountFactory()
+    # The old constraint told cases apart: three spellings of one person on one account.
+    first = Contact.objects.create(account=account, name="Ann", email="ann@x.example")
+    primary = Contact.objects.create(
+        account=account, name="Ann L.", email="Ann@X.example", is_primary=True
+    )
+    third = Contact.objects.create(account=account, name="A.", email="ANN@x.example ")
+    elsewhere = Contact.objects.create(account=other, name="Ann", email="Ann@x.example")
+    survey = Survey.objects.create(name="Migration NPS", kind="nps", question="?")
+    invitation = Invitation.objects.create(
+        survey=survey,
+        account=account,
+        contact=third,
+        email=third.email,
+        nonce="migration-test",
+        expires_at=timezone.now(),
+    )
+    executor.loader.build_graph()
+    executor.migrate([("accounts", "0007_contact_email_any_case")])
+
+    assert list(account.contacts.values_list("pk", "email")) == [(primary.pk, "ann@x.example")]
+    assert not Contact.objects.filter(pk__in=[first.pk, third.pk]).exists()
+    invitation.refresh_from_db()
+    assert invitation.contact_id == primary.pk  # what pointed at a duplicate points at the keeper
+    assert Contact.objects.get(pk=elsewhere.pk).email == "ann@x.example"

@@ -89,3 +89,34 @@ def test_the_list_shows_every_segment(maggie_client):
     body = maggie_client.get(reverse("blueprints:templates")).content.decode()
     assert "Quick-start pack sent (videos, FAQ)" in body
     assert "Product manager joins a requirements review" in body
+
+
+def test_removing_every_milestone_needs_a_confirmation(maggie_client):
+    template = BlueprintTemplate.objects.get(segment="basic")
+    titles = tuple(template.milestones.values_list("title", flat=True))
+    data = post_data(template, delete=titles)
+    response = maggie_client.post(URL, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert (
+        "Remove every milestone: This removes every milestone of the Basic needs template" in body
+    )
+    assert 'name="confirm_empty"' in body
+    assert template.milestones.count() == len(titles)
+    assert not AuditEntry.objects.exists()
+
+    response = maggie_client.post(URL, {**data, "confirm_empty": "on"})
+    assert response.status_code == 302
+    assert not template.milestones.exists()
+
+
+def test_removing_some_milestones_or_replacing_them_needs_no_confirmation(maggie_client):
+    template = BlueprintTemplate.objects.get(segment="basic")
+    titles = tuple(template.milestones.values_list("title", flat=True))
+    data = post_data(
+        template,
+        delete=titles,
+        extra={"side": "ours", "title": "One call", "offset_days": "7"},
+    )
+    assert maggie_client.post(URL, data).status_code == 302
+    assert list(template.milestones.values_list("title", flat=True)) == ["One call"]

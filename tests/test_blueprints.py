@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db.models import F
 from django.urls import reverse
@@ -457,3 +457,64 @@ def test_the_blueprint_section_takes_two_queries(alice, django_assert_num_querie
     with django_assert_num_queries(2):
         view = blueprint_for(account)
         [(row.milestone.owner, row.milestone.contact) for row in view.rows]
+
+
+# --- Dates a milestone may take -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("on", "message"),
+    [
+        (START - timedelta(days=1), "Cannot be before the blueprint started (2026-10-01)."),
+        (TODAY + timedelta(days=1), "Cannot be in the future."),
+    ],
+)
+def test_completing_before_the_blueprint_started_or_in_the_future_is_refused(alice, on, message):
+    milestone = first_milestone(make_blueprint(owner=alice))
+    with pytest.raises(ValidationError) as refused:
+        complete_milestone(actor=alice, milestone=milestone, status="done", note="", on=on)
+    assert refused.value.message_dict == {"on": [message]}
+    assert Milestone.objects.get(pk=milestone.pk).status == MilestoneStatus.OPEN
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_completion_before_the_start_is_shown_next_to_the_field(alice_client, alice):
+    milestone = first_milestone(make_blueprint(owner=alice))
+    response = alice_client.post(
+        reverse("blueprints:complete", args=[milestone.pk]), {"status": "done", "on": "2026-09-30"}
+    )
+    assert response.status_code == 200
+    assert "On: Cannot be before the blueprint started (2026-10-01)." in response.content.decode()
+    assert Milestone.objects.get(pk=milestone.pk).status == MilestoneStatus.OPEN
+    # On the start day itself is fine.
+    alice_client.post(
+        reverse("blueprints:complete", args=[milestone.pk]), {"status": "done", "on": "2026-10-01"}
+    )
+    assert Milestone.objects.get(pk=milestone.pk).completed_on == START
+
+
+def test_a_reschedule_more_than_two_years_ahead_is_refused(alice):
+    milestone = first_milestone(make_blueprint(owner=alice))
+    with pytest.raises(ValidationError) as refused:
+        reschedule(actor=alice, milestone=milestone, due_on=date(9999, 12, 31), reason="typo")
+    assert refused.value.message_dict == {
+        "due_on": ["Cannot be more than 2 years ahead (at the latest 2028-11-23)."]
+    }
+    with pytest.raises(ValidationError) as before:
+        reschedule(actor=alice, milestone=milestone, due_on=date(2026, 9, 1), reason="typo")
+    assert set(before.value.message_dict) == {"due_on"}
+    assert Milestone.objects.get(pk=milestone.pk).due_on == milestone.due_on
+    reschedule(actor=alice, milestone=milestone, due_on=date(2028, 11, 23), reason="Next cycle")
+    assert Milestone.objects.get(pk=milestone.pk).due_on == date(2028, 11, 23)
+
+
+def test_a_reschedule_to_9999_is_shown_next_to_the_field(alice_client, alice):
+    milestone = first_milestone(make_blueprint(owner=alice))
+    response = alice_client.post(
+        reverse("blueprints:reschedule", args=[milestone.pk]),
+        {"due_on": "9999-12-31", "reason": "Later"},
+    )
+    assert response.status_code == 200
+    assert "New due date: Cannot be more than 2 years ahead" in response.content.decode()
+    assert Milestone.objects.get(pk=milestone.pk).due_on == milestone.due_on
+    assert not AuditEntry.objects.filter(action="milestone.reschedule").exists()

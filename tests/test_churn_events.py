@@ -170,7 +170,7 @@ def test_the_backfill_closes_a_churn_whose_comeback_the_nightly_missed(db):
 def test_the_backfill_keeps_a_churn_marked_by_hand(db, alice):
     account = customer(alice, end=date(2026, 11, 20))
     with time_machine.travel(datetime(2026, 11, 10, 9, tzinfo=UTC), tick=False):
-        mark_churned(account=account, by=alice, day=date(2026, 11, 10))
+        mark_churned(account=account, by=alice, day=date(2026, 11, 10), note="Letter")
     backfill_churn_events(until=TODAY)
     assert events(account) == [(date(2026, 11, 10), Decimal("300.00"), None)]
 
@@ -196,14 +196,14 @@ def test_marking_an_account_with_an_open_churn_is_refused(alice):
     account = customer(alice, end=date(2026, 11, 20))
     record_churn_events(day=date(2026, 11, 20))
     with pytest.raises(ValidationError, match="already recorded as churned on 2026-11-20"):
-        mark_churned(account=account, by=alice)
+        mark_churned(account=account, by=alice, day=TODAY, note="Letter")
     assert ChurnEvent.objects.filter(account=account).count() == 1
 
 
 def test_a_churn_date_in_the_future_is_refused(alice):
     account = customer(alice)
     with pytest.raises(ValidationError) as error:
-        mark_churned(account=account, by=alice, day=TODAY + timedelta(days=1))
+        mark_churned(account=account, by=alice, day=TODAY + timedelta(days=1), note="Letter")
     assert "day" in error.value.message_dict
     assert not ChurnEvent.objects.exists()
 
@@ -211,8 +211,8 @@ def test_a_churn_date_in_the_future_is_refused(alice):
 def test_a_csm_cannot_mark_another_csms_account(alice, bob, maggie):
     account = customer(bob)
     with pytest.raises(PermissionDenied):
-        mark_churned(account=account, by=alice)
-    assert mark_churned(account=account, by=maggie).marked_by == maggie
+        mark_churned(account=account, by=alice, day=TODAY, note="Letter")
+    assert mark_churned(account=account, by=maggie, day=TODAY, note="Letter").marked_by == maggie
 
 
 def test_marking_another_csms_account_on_the_page_is_403(alice_client, bob):
@@ -233,13 +233,36 @@ def test_marking_on_the_account_page_redirects_back_and_htmx_gets_the_card(alice
 
     response = alice_client.post(
         f"/feedback/accounts/{other.external_id}/churn/",
-        {"day": "2031-01-01"},
+        {"day": "2031-01-01", "note": "Cancelled"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     body = response.content.decode()
     assert body.lstrip().startswith('<article id="churn-card"')
     assert "Churned on: The churn date cannot be in the future." in body
+
+
+def test_marking_a_churn_with_an_empty_form_is_refused_naming_the_fields(alice_client, alice):
+    account = customer(alice)
+    url = f"/feedback/accounts/{account.external_id}/churn/"
+    page = alice_client.get(url).content.decode()
+    assert 'value="2026-11-23"' in page  # the day starts as today
+    for headers in ({}, {"HX-Request": "true"}):
+        response = alice_client.post(url, {"day": "", "note": "  "}, headers=headers)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Churned on: Give the day the customer churned." in body
+        assert "How you know: Say how you know" in body
+    assert not ChurnEvent.objects.exists()
+    assert not AuditEntry.objects.filter(action="churn.mark").exists()
+
+
+def test_the_service_refuses_a_churn_without_a_day_or_a_note(alice):
+    account = customer(alice)
+    with pytest.raises(ValidationError) as refused:
+        mark_churned(account=account, by=alice, day=None, note="")
+    assert set(refused.value.message_dict) == {"day", "note"}
+    assert not ChurnEvent.objects.exists()
 
 
 def test_the_account_page_shows_the_churn_card(alice_client, alice):

@@ -231,23 +231,60 @@ def test_results_count_churn_in_the_window_and_the_mean_health_change(db):
     assert results["control"]["health_change"] == pytest.approx(-5)
     assert results["health_difference"] == pytest.approx(15)
     assert results["test"].difference == pytest.approx(0.25 - 0.5)
-    assert results["sentence"].startswith("Not significant")
+    # Four accounts a group are far below MIN_GROUP_TO_JUDGE: no verdict.
+    assert results["judged"] is False
+    assert results["sentence"] == (
+        "Too small to judge: each group needs at least 30 accounts for the test "
+        "(treatment has 4, control 4)."
+    )
 
 
-def test_the_results_page_shows_the_verdict(maggie_client):
+def test_the_results_page_says_a_handful_of_accounts_is_too_small_to_judge(maggie_client):
     paying(8)
     exp = experiment(starts_on=date(2026, 8, 1), ends_on=date(2026, 10, 31))
     assign_experiment(experiment=exp)
     response = maggie_client.get(reverse("kpis:experiment_detail", args=[exp.pk]))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Not significant: the difference could be chance (p = 1.00)." in body
+    assert (
+        "Too small to judge: each group needs at least 30 accounts for the test "
+        "(treatment has 4, control 4)." in body
+    )
+    assert "p = 1.00" not in body and "95% CI" not in body
+    assert "It needs at least 30 accounts in each group" in body  # the page explains the rule
     assert 'id="experiment-chart"' in body
     csv_response = maggie_client.get(
         reverse("kpis:experiment_detail", args=[exp.pk]), {"format": "csv"}
     )
     assert csv_response["Content-Type"].startswith("text/csv")
     assert len(csv_response.content.decode().strip().splitlines()) == 1 + 8
+
+
+def test_the_results_page_judges_groups_of_the_minimum_size(maggie_client):
+    paying(60)
+    exp = experiment(
+        starts_on=date(2026, 8, 1), ends_on=date(2026, 10, 31), treatment_size=30, control_size=30
+    )
+    assign_experiment(experiment=exp)
+    treatment, control = groups(exp)
+    for pk in treatment[:2] + control[:10]:
+        ChurnEvent.objects.create(account_id=pk, churned_on=date(2026, 9, 3))
+    results = experiment_results(exp, today=TODAY)
+    assert results["judged"] is True
+    body = maggie_client.get(reverse("kpis:experiment_detail", args=[exp.pk])).content.decode()
+    assert results["sentence"] in body and results["sentence"].startswith("Significant")
+    assert "95% CI" in body
+
+
+def test_groups_where_nobody_churned_have_nothing_to_judge(db):
+    paying(60)
+    exp = experiment(
+        starts_on=date(2026, 8, 1), ends_on=date(2026, 10, 31), treatment_size=30, control_size=30
+    )
+    assign_experiment(experiment=exp)
+    results = experiment_results(exp, today=TODAY)
+    assert results["judged"] is False
+    assert results["sentence"] == "Nothing to judge yet: no account has churned in either group."
 
 
 # --- Pages ----------------------------------------------------------------------------------------
@@ -293,6 +330,56 @@ def test_bad_experiment_input_names_the_field_and_writes_nothing(maggie_client):
     assert response.status_code == 200
     form = response.context["form"]
     assert "ends_on" in form.errors and "treatment_size" in form.errors
+    assert not Experiment.objects.exists()
+
+
+def create(client, **changes):
+    data = {
+        "name": "Training session",
+        "play": "Offer a one-hour training on reports.",
+        "scope": "all",
+        "treatment_size": 5,
+        "control_size": 5,
+        "starts_on": "2026-11-23",
+        "ends_on": "2027-02-23",
+        **changes,
+    }
+    return client.post(reverse("kpis:experiment_create"), data)
+
+
+def test_groups_larger_than_the_paying_population_are_refused_at_creation(maggie_client):
+    paying(9)
+    response = create(maggie_client)
+    assert response.status_code == 200
+    message = (
+        "Treatment + control is 10 accounts, but the scope has only 9 paying accounts: "
+        "make the groups smaller or the scope wider."
+    )
+    assert response.context["form"].errors == {"treatment_size": [message]}
+    assert f"Treatment accounts: {message}" in response.content.decode()
+    assert not Experiment.objects.exists()
+    assert create(maggie_client, control_size=4).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "field", "message"),
+    [
+        ("2026-11-22", "2027-02-23", "starts_on", "The window cannot start in the past"),
+        ("2025-01-01", "2025-03-31", "starts_on", "The window cannot start in the past"),
+        ("2026-12-01", "2026-12-01", "ends_on", "The window must end after it starts."),
+        ("2026-12-01", "9999-12-31", "ends_on", "The window can last at most 2 years."),
+        ("2027-11-24", "2028-01-31", "starts_on", "Start within 1 year of today."),
+    ],
+)
+def test_a_window_in_the_past_is_refused_naming_the_field(
+    maggie_client, starts_on, ends_on, field, message
+):
+    paying(10)
+    response = create(maggie_client, starts_on=starts_on, ends_on=ends_on)
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {field}
+    label = {"starts_on": "Starts on", "ends_on": "Ends on"}[field]
+    assert f"{label}: {message}" in response.content.decode()
     assert not Experiment.objects.exists()
 
 

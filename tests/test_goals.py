@@ -348,3 +348,64 @@ def test_the_progress_fragment_renders(maggie, rf):
         "kpis/_goal_progress.html", {"goals": goals_for_overview(), "user": maggie}
     )
     assert "Logo churn rate (monthly)" in html and "No data yet" in html
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("2021-11-22", "2021-12-31", "period_start"),  # earliest: 2021-11-23, five years back
+        ("0001-01-01", "2026-12-31", "period_start"),
+        ("2026-12-01", "2031-11-24", "period_end"),  # latest: 2031-11-23
+        ("2026-12-01", "9999-12-31", "period_end"),
+    ],
+)
+def test_a_period_beyond_five_years_either_side_is_refused_naming_the_field(
+    maggie_client, start, end, field
+):
+    response = maggie_client.post(
+        reverse("kpis:goal_create"),
+        {
+            "metric": "customer_churn_rate",
+            "scope": "all",
+            "period_start": start,
+            "period_end": end,
+            "target": "0.6",
+        },
+    )
+    assert response.status_code == 200
+    message = "Choose a day from 2021-11-23 to 2031-11-23 (5 years either side of today)."
+    assert response.context["form"].errors == {field: [message]}
+    label = {"period_start": "From", "period_end": "Until"}[field]
+    assert f"{label}: {message}" in response.content.decode()
+    assert not Goal.objects.exists()
+
+
+def test_the_period_bounds_themselves_are_accepted(maggie_client):
+    response = maggie_client.post(
+        reverse("kpis:goal_create"),
+        {
+            "metric": "customer_churn_rate",
+            "scope": "all",
+            "period_start": "2021-11-23",
+            "period_end": "2031-11-23",
+            "target": "0.6",
+        },
+    )
+    assert response.status_code == 302
+    assert Goal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("metric", "target", "shown"),
+    [
+        ("nrr", Decimal("50"), 'value="5000"'),  # 5000% as entered, not 5E+3
+        ("mrr_end", Decimal("800"), 'value="800"'),  # not 800.000000
+        ("customer_churn_rate", Decimal("0.006"), 'value="0.6"'),
+        ("arpa", Decimal("1234.5"), 'value="1234.5"'),
+    ],
+)
+def test_the_goal_form_shows_targets_as_plain_numbers(maggie_client, metric, target, shown):
+    existing = goal(metric=metric, target=target)
+    existing.refresh_from_db()  # as stored: six decimal places
+    body = maggie_client.get(reverse("kpis:goal_edit", args=[existing.pk])).content.decode()
+    assert shown in body

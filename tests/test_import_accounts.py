@@ -376,3 +376,12 @@ def test_a_file_that_is_not_utf8_is_a_clear_error(db, tmp_path):
     path.write_bytes((HEADER + "\nacme,Café,basic,,2025-01-15,,,,\n").encode("latin-1"))
     with pytest.raises(CommandError, match="not UTF-8"):
         call_command("import_accounts", str(path))
+
+
+def test_a_header_only_file_is_nothing_to_import(db, tmp_path):
+    with pytest.raises(imports.NothingToImport):
+        run(csv(HEADER))
+    out = StringIO()
+    call_command("import_accounts", str(write(tmp_path, csv(HEADER))), stdout=out)
+    assert "accounts: nothing to import" in out.getvalue()
+    assert Account.objects.count() == 0

@@ -207,3 +207,29 @@ def test_owner_and_tier_changes_are_audited_with_the_manager_as_actor(
     account.refresh_from_db()
     assert (account.owner, account.tier, account.tier_override) == (bob, "B", "B")
     assert account.tier_override_reason == "set by import of accounts.csv"
+
+
+# --- A file without rows -------------------------------------------------------------------------
+
+
+def test_a_header_only_file_says_nothing_to_import_and_offers_no_button(maggie_client, maggie):
+    for kind, header in (
+        ("accounts", HEADER),
+        (
+            "subscriptions",
+            "subscription_id,account_external_id,start_date,end_date,amount,interval",
+        ),
+    ):
+        batch = batch_of(csv(header), maggie, kind=kind)
+        body = maggie_client.get(preview_url(batch)).content.decode()
+        assert "Nothing to import: the file has its header but no rows." in body
+        assert "Import now" not in body
+
+
+def test_confirming_a_header_only_file_writes_nothing_and_can_be_fixed(maggie_client, maggie):
+    batch = batch_of(csv(HEADER), maggie)
+    response = maggie_client.post(preview_url(batch), follow=True)
+    assert "Nothing to import" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.applied_at is None and batch.summary == {}
+    assert Account.objects.count() == 0 and AuditEntry.objects.count() == 0

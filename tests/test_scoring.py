@@ -111,11 +111,20 @@ def test_a_falling_grid_scores_lower_for_larger_values():
         ([["x", 10]], "row 1: not a number"),
         ([[0, 10, 3]], "row 1: give a lower bound and a score"),
         ([["NaN", 10]], "row 1: not a number"),
+        ([[0, 10], [10**9 + 1, 20]], "row 2: a lower bound is from"),
+        ([["-1000000000.5", 10]], "row 1: a lower bound is from"),
     ],
 )
 def test_a_bad_grid_is_refused_with_the_row_named(rows, problem):
     with pytest.raises(GridError, match=problem):
         check_grid(rows)
+
+
+def test_grid_bounds_of_a_billion_either_way_are_accepted():
+    assert check_grid([[-(10**9), 0], [10**9, 100]]) == (
+        (Decimal(-(10**9)), 0),
+        (Decimal(10**9), 100),
+    )
 
 
 def test_a_good_grid_is_parsed():

@@ -4,6 +4,9 @@ and editing with errors naming the field; CSMs are kept out."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -84,6 +87,8 @@ def test_a_manager_creates_a_scheduled_survey_with_extra_questions(maggie_client
         ({"question": ""}, "Question: This field is required."),
         ({"is_exit_survey": "on", "every_days": "30"}, "An exit survey goes out after a churn"),
         ({"extra_questions_text": "a\na"}, "Each question once, please."),
+        ({"every_days": "1096"}, "Send every (days): At most every 1095 days (3 years)"),
+        ({"name": "quarterly nps "}, "Name: Another survey already has this name."),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_saved(maggie_client, fields, message):
@@ -92,6 +97,7 @@ def test_bad_input_is_named_and_nothing_is_saved(maggie_client, fields, message)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Survey.objects.filter(name="Bad").exists()
+    assert Survey.objects.count() == 4  # the starting surveys only
 
 
 def test_a_manager_edits_and_switches_off_a_survey(maggie_client):
@@ -127,3 +133,44 @@ def test_the_nav_shows_surveys_to_managers_only(maggie_client, client, alice):
     )
     client.force_login(alice)
     assert reverse("feedback:surveys") not in client.get(reverse("accounts:list")).content.decode()
+
+
+def test_renaming_a_survey_to_another_ones_name_is_refused_but_keeping_its_own_is_fine(
+    maggie_client,
+):
+    csat = Survey.objects.get(name="Support CSAT")
+    data = {"kind": "csat", "question": csat.question, "active": "on"}
+    url = reverse("feedback:survey_edit", args=[csat.pk])
+    response = maggie_client.post(url, {**data, "name": "Exit Survey"})
+    assert response.context["form"].errors == {"name": ["Another survey already has this name."]}
+    assert maggie_client.post(url, {**data, "name": "SUPPORT csat"}).status_code == 302
+    assert Survey.objects.get(pk=csat.pk).name == "SUPPORT csat"
+
+
+def test_the_admin_refuses_a_second_survey_with_one_name_too(maggie):
+    duplicate = Survey(name="Quarterly nps", kind="nps", question="Again?")
+    with pytest.raises(ValidationError) as refused:
+        duplicate.full_clean()
+    assert refused.value.message_dict == {"name": ["Another survey already has this name."]}
+
+
+def test_the_database_refuses_a_second_survey_with_one_name_in_any_case(db):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Survey.objects.create(name="QUARTERLY NPS", kind="nps", question="Again?")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_renames_existing_duplicates_instead_of_failing():
+    executor = MigrationExecutor(connection)
+    before, after = (
+        [("feedback", "0003_outbox_in_lib")],
+        [("feedback", "0004_survey_name_and_interval")],
+    )
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("feedback", "Survey")
+    for name in ("Weekly pulse", "weekly pulse", "Weekly Pulse ", "weekly pulse (2)"):
+        old.objects.create(name=name, kind="nps", question="?")
+    executor.loader.build_graph()
+    executor.migrate(after)
+    names = set(Survey.objects.filter(name__istartswith="weekly").values_list("name", flat=True))
+    assert names == {"Weekly pulse", "weekly pulse (3)", "Weekly Pulse (4)", "weekly pulse (2)"}

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template import Context, Template
+from django.test import override_settings
 from django.urls import reverse
 
 from csm.workflow.models import Touch
@@ -97,6 +98,12 @@ def test_it_takes_the_time_of_a_touch_logged_later(alice_client, account):
         (good(next_step_due="2026-11-01"), "Next step due: The next step cannot be due before"),
         (good(next_step_due="soon"), "Next step due: Enter a valid date."),
         (good(happened_at="2026-12-01T10:00"), "When (blank = now): A touch cannot be in the"),
+        (good(happened_at="0001-01-01T00:00"), "When (blank = now): A touch cannot be before 2000"),
+        (good(happened_at="1999-12-31T23:59"), "When (blank = now): A touch cannot be before 2000"),
+        (
+            good(next_step_due="9999-12-31"),
+            "Next step due: The next step cannot be due more than 2 years after the touch.",
+        ),
     ],
 )
 @pytest.mark.parametrize("htmx", [True, False])
@@ -177,3 +184,56 @@ def test_the_lazy_load_gets_just_the_form_with_its_next(alice_client, account):
     assert response.status_code == 200 and "<html" not in body
     assert body.lstrip().startswith(f'<form id="touch-form-{account.pk}"')
     assert 'name="next" value="/queue/"' in body
+
+
+@pytest.mark.parametrize(
+    ("happened_at", "due", "field"),
+    [
+        (datetime(1, 1, 1, tzinfo=UTC), None, "happened_at"),
+        (datetime(2026, 11, 23, 9, 6, tzinfo=UTC), None, "happened_at"),
+        (datetime(2026, 11, 23, 9, tzinfo=UTC), date(2028, 11, 24), "next_step_due"),
+    ],
+)
+def test_the_service_refuses_dates_out_of_bounds_whatever_the_path(
+    alice, account, happened_at, due, field
+):
+    with pytest.raises(ValidationError) as refused:
+        log_touch(
+            actor=alice,
+            account=account,
+            kind="call",
+            summary="x",
+            outcome="",
+            next_step="Follow up" if due else "",
+            next_step_due=due,
+            happened_at=happened_at,
+        )
+    assert set(refused.value.message_dict) == {field}
+    assert not Touch.objects.exists()
+
+
+def test_the_bounds_themselves_are_accepted(alice, account):
+    for happened_at, due in [
+        (datetime(2000, 1, 1, tzinfo=UTC), None),
+        (datetime(2026, 11, 23, 9, 4, tzinfo=UTC), date(2028, 11, 23)),
+    ]:
+        log_touch(
+            actor=alice,
+            account=account,
+            kind="call",
+            summary="x",
+            outcome="",
+            next_step="Follow up" if due else "",
+            next_step_due=due,
+            happened_at=happened_at,
+        )
+    assert Touch.objects.count() == 2
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/Los_Angeles"])
+def test_a_year_one_touch_is_refused_in_any_time_zone_without_a_500(alice_client, account, zone):
+    with override_settings(TIME_ZONE=zone):
+        response = alice_client.post(log_url(account), good(happened_at="0001-01-01T00:00"))
+    assert response.status_code == 200
+    assert "When (blank = now): A touch cannot be before 2000-01-01." in response.content.decode()
+    assert not Touch.objects.exists()

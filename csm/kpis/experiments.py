@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account
 from accounts.scopes import scope_q
 from csm.kpis.models import Movement, MrrMovement
+from csm.lib.dates import years_after
 from csm.workflow.models import Experiment, ExperimentAssignment, ExperimentGroup
 from feedback.models import ChurnEvent
 from health.models import HealthScore
@@ -43,6 +44,14 @@ from health.models import HealthScore
 # Two-sided 95%: the standard normal's 97.5th percentile.
 Z_95 = 1.959963984540054
 SIGNIFICANCE = 0.05
+# The fewest accounts per group whose churn rates the test judges. Below it the normal
+# approximation the two-proportion test rests on does not hold (a handful of accounts gives
+# "p = 1.00, CI +0.0 to +0.0", which reads as certainty), so the page says it is too small to
+# judge instead; the experiment form and the results page say so too.
+MIN_GROUP_TO_JUDGE = 30
+# A new experiment's window: it starts within a year and lasts at most two (a 9999 date is a typo).
+EXPERIMENT_MAX_YEARS_AHEAD = 1
+EXPERIMENT_MAX_YEARS_LONG = 2
 
 
 # --- Assignment ---------------------------------------------------------------------------------
@@ -229,6 +238,68 @@ def result_sentence(test: TwoProportionTest) -> str:
     }
 
 
+def verdict(test: TwoProportionTest, *, treatment_n: int, control_n: int) -> tuple[bool, str]:
+    """(judged, sentence): the test's sentence when both groups have MIN_GROUP_TO_JUDGE accounts
+    and somebody churned; else why there is nothing to judge yet."""
+    if min(treatment_n, control_n) < MIN_GROUP_TO_JUDGE:
+        return False, _(
+            "Too small to judge: each group needs at least %(min)s accounts for the test "
+            "(treatment has %(t)s, control %(c)s)."
+        ) % {"min": MIN_GROUP_TO_JUDGE, "t": treatment_n, "c": control_n}
+    if test.p1 == 0 and test.p2 == 0:
+        return False, _("Nothing to judge yet: no account has churned in either group.")
+    return True, result_sentence(test)
+
+
+# --- Checking a new experiment --------------------------------------------------------------------
+
+
+def check_new_experiment(
+    *,
+    scope_kind: str,
+    scope_value: str,
+    treatment_size: int,
+    control_size: int,
+    starts_on: date,
+    ends_on: date,
+    today: date | None = None,
+) -> None:
+    """Refuse (ValidationError keyed by field) an experiment that cannot run: a window that
+    starts before today (the play is done during it, so it cannot lie in the past) or more than
+    EXPERIMENT_MAX_YEARS_AHEAD ahead, ends before it starts or lasts over
+    EXPERIMENT_MAX_YEARS_LONG, empty groups, or groups larger together than the scope's paying
+    accounts today (the draw would fail). The experiment form runs it before anything is
+    written."""
+    today = today or timezone.localdate()
+    errors: dict[str, Any] = {}
+    if starts_on < today:
+        errors["starts_on"] = _("The window cannot start in the past: start today or later.")
+    elif starts_on > years_after(today, EXPERIMENT_MAX_YEARS_AHEAD):
+        errors["starts_on"] = _("Start within %(n)s year of today.") % {
+            "n": EXPERIMENT_MAX_YEARS_AHEAD
+        }
+    if ends_on <= starts_on:
+        errors["ends_on"] = _("The window must end after it starts.")
+    elif ends_on > years_after(starts_on, EXPERIMENT_MAX_YEARS_LONG):
+        errors["ends_on"] = _("The window can last at most %(n)s years.") % {
+            "n": EXPERIMENT_MAX_YEARS_LONG
+        }
+    for name, size in (("treatment_size", treatment_size), ("control_size", control_size)):
+        if size < 1:
+            errors[name] = _("At least one account.")
+    if "treatment_size" not in errors and "control_size" not in errors:
+        population = (
+            eligible_accounts(kind=scope_kind, value=scope_value, day=today).order_by().count()
+        )
+        if treatment_size + control_size > population:
+            errors["treatment_size"] = _(
+                "Treatment + control is %(needed)s accounts, but the scope has only %(n)s "
+                "paying accounts: make the groups smaller or the scope wider."
+            ) % {"needed": treatment_size + control_size, "n": population}
+    if errors:
+        raise ValidationError(errors)
+
+
 # --- Results --------------------------------------------------------------------------------------
 
 
@@ -264,7 +335,8 @@ def churned_in_window(experiment: Experiment) -> Q:
 def experiment_results(experiment: Experiment, *, today: date | None = None) -> dict[str, Any]:
     """Per group: accounts, churned, churn rate, plays done, mean health change (the latest score
     on or before the end, or today while running, minus health_start, over accounts with both);
-    the two-proportion test of the churn rates and its sentence. One grouped query."""
+    the two-proportion test of the churn rates, whether it is judged (`verdict`) and its
+    sentence. One grouped query."""
     today = today or timezone.localdate()
     end = min(experiment.ends_on, today)
     health_end = Subquery(
@@ -295,10 +367,12 @@ def experiment_results(experiment: Experiment, *, today: date | None = None) -> 
     treatment = groups.get(ExperimentGroup.TREATMENT)
     control = groups.get(ExperimentGroup.CONTROL)
     test = None
+    judged, sentence = False, ""
     if treatment and control:
         test = two_proportion_test(
             treatment["churned_n"], treatment["n"], control["churned_n"], control["n"]
         )
+        judged, sentence = verdict(test, treatment_n=treatment["n"], control_n=control["n"])
     status = experiment_status(experiment, assigned=bool(groups), today=today)
     health_difference = None
     if (
@@ -314,7 +388,8 @@ def experiment_results(experiment: Experiment, *, today: date | None = None) -> 
         "treatment": treatment,
         "control": control,
         "test": test,
-        "sentence": result_sentence(test) if test else "",
+        "judged": judged,  # False: too small (MIN_GROUP_TO_JUDGE) or nobody churned yet
+        "sentence": sentence,
         "health_difference": health_difference,
     }
 

@@ -8,10 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, ScopeKind, Segment, Tier, User
+from csm.kpis.experiments import MIN_GROUP_TO_JUDGE, check_new_experiment
 from csm.kpis.goals import METRICS, TARGET_RANGES, Metric, default_direction, month_start
 from csm.kpis.models import Goal
 from csm.workflow.models import Experiment
@@ -19,6 +21,13 @@ from csm.workflow.models import Experiment
 DATE = {"type": "date"}
 MONTH_FORMAT = "%Y-%m"
 MAX_GROUP = 100_000
+
+
+def plain_decimal(value: Decimal) -> Decimal:
+    """`value` without trailing zeros and without an exponent, as a person writes it: 5000 (not
+    5E+3 nor 5000.000000), 800, 0.6."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
 
 
 def scope_choices(people: list[User]) -> list[tuple[Any, Any]]:
@@ -116,8 +125,8 @@ class GoalForm(ScopeMixin, forms.ModelForm):
             metric = METRICS.get(self.instance.metric)
             target = self.instance.target
             if metric and metric.unit == "rate":
-                target = (target * 100).normalize()
-            self.initial["target"] = target
+                target = target * 100
+            self.initial["target"] = plain_decimal(target)
             if self.instance.at_most != default_direction(self.instance.metric):
                 self.initial["direction"] = "at_most" if self.instance.at_most else "at_least"
         else:
@@ -130,9 +139,7 @@ class GoalForm(ScopeMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        start, end = cleaned.get("period_start"), cleaned.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", _("The period must end on or after its start."))
+        # The period's bounds are Goal.clean's (run after this, by the model form).
         metric = cleaned.get("metric")
         target = cleaned.get("target")
         if metric in METRICS and target is not None:
@@ -190,16 +197,27 @@ class ExperimentForm(ScopeMixin, forms.ModelForm):
             self.fields[name].min_value = 1
             self.fields[name].max_value = MAX_GROUP
             self.fields[name].widget.attrs.update(min=1, max=MAX_GROUP)
+            self.fields[name].help_text = _(
+                "At least %(n)s for the result to be judged; fewer can run, but the page will "
+                "say it is too small to judge."
+            ) % {"n": MIN_GROUP_TO_JUDGE}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
-        if start and end and end <= start:
-            self.add_error("ends_on", _("The window must end after it starts."))
-        for name in ("treatment_size", "control_size"):
-            size = cleaned.get(name)
-            if size is not None and size < 1:
-                self.add_error(name, _("At least one account."))
+        names = ("scope", "treatment_size", "control_size", "starts_on", "ends_on")
+        if all(cleaned.get(name) is not None for name in names):
+            scope_kind, scope_value = cleaned["scope"]
+            try:
+                check_new_experiment(
+                    scope_kind=scope_kind,
+                    scope_value=scope_value,
+                    treatment_size=cleaned["treatment_size"],
+                    control_size=cleaned["control_size"],
+                    starts_on=cleaned["starts_on"],
+                    ends_on=cleaned["ends_on"],
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         return cleaned
 
     def save(self, commit: bool = True) -> Experiment:

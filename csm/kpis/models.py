@@ -3,14 +3,17 @@ snapshots the nightly run writes (DESIGN §4, docs/definitions.md), and the mana
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, ScopeKind
+from csm.lib.dates import years_after
 
 
 class Movement(models.TextChoices):
@@ -93,6 +96,9 @@ class CohortSnapshot(models.Model):
 
 # --- Goals ----------------------------------------------------------------------------------------
 
+# How far a goal's period may reach into the past or the future, in years from today.
+GOAL_PERIOD_MAX_YEARS = 5
+
 
 class Goal(models.Model):
     """A manager's short-term target for one KPI over a period, in a scope (all / tier / segment /
@@ -118,3 +124,31 @@ class Goal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.scope_kind} {self.period_start}–{self.period_end}"
+
+    def clean(self) -> None:
+        """A period that ends on or after its start, within GOAL_PERIOD_MAX_YEARS of today (the
+        KPI history and any plan worth tracking fit in it; 0001 or 9999 are typos). Run by the
+        goal form (a ModelForm) before anything is written."""
+        start, end = self.period_start, self.period_end
+        if start is None or end is None:
+            return
+        today = timezone.localdate()
+        earliest = years_after(today, -GOAL_PERIOD_MAX_YEARS)
+        latest = years_after(today, GOAL_PERIOD_MAX_YEARS)
+        errors = {}
+        if not earliest <= start <= latest:
+            errors["period_start"] = _outside_message(earliest, latest)
+        if not earliest <= end <= latest:
+            errors["period_end"] = _outside_message(earliest, latest)
+        elif end < start:
+            errors["period_end"] = _("The period must end on or after its start.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def _outside_message(earliest: date, latest: date) -> str:
+    return _("Choose a day from %(earliest)s to %(latest)s (%(n)s years either side of today).") % {
+        "earliest": earliest.isoformat(),
+        "latest": latest.isoformat(),
+        "n": GOAL_PERIOD_MAX_YEARS,
+    }

@@ -44,13 +44,9 @@ class CompleteForm(_MilestoneForm):
     )
 
     def clean_on(self) -> date:
+        # Blank = today. The dates a completion may have are checked by complete_milestone.
         on: date | None = self.cleaned_data["on"]
-        today = timezone.localdate()
-        if on is None:
-            return today
-        if on > today:
-            raise forms.ValidationError(_("Cannot be in the future."))
-        return on
+        return timezone.localdate() if on is None else on
 
     def clean_note(self) -> str:
         return self.cleaned_data["note"].strip()
@@ -99,8 +95,7 @@ class RescheduleForm(_MilestoneForm):
         due_on: date = self.cleaned_data["due_on"]
         if due_on == self.milestone.due_on:
             raise forms.ValidationError(_("That is the current due date."))
-        if due_on < self.milestone.blueprint.started_on:
-            raise forms.ValidationError(_("Cannot be before the blueprint starts."))
+        # The dates a milestone may move to are checked by blueprints.reschedule.
         return due_on
 
 

@@ -15,16 +15,18 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from django.core import signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from accounts.access import check_can_change
 from accounts.audit import record_changes, update_audited
 from accounts.models import Account, Contact, User
 from csm.lib.bulk import update_rows
+from csm.lib.dates import years_after
 from csm.workflow.models import (
     Blueprint,
     BlueprintTemplate,
@@ -35,6 +37,9 @@ from csm.workflow.models import (
     new_share_token,
 )
 
+# The furthest a milestone may be rescheduled: two years from today (a blueprint covers the first
+# year; a date beyond this is a typo, like 9999-12-31, that would hide the milestone for good).
+RESCHEDULE_MAX_YEARS = 2
 # Accounts per round of create_blueprints: keeps every `IN (...)` under SQLite's parameter limit.
 CHUNK = 1000
 # "Upcoming" on the account page: open and due within this many days.
@@ -311,6 +316,16 @@ def complete_milestone(
         raise ValueError(f"cannot complete a milestone as {status!r}")
     if milestone.status != MilestoneStatus.OPEN:
         raise MilestoneStateError("the milestone is not open")
+    started = milestone.blueprint.started_on
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("Cannot be in the future.")})
+    if on < started:
+        raise ValidationError(
+            {
+                "on": _("Cannot be before the blueprint started (%(day)s).")
+                % {"day": started.isoformat()}
+            }
+        )
     return _save_and_audit(
         actor=actor,
         milestone=milestone,
@@ -335,9 +350,27 @@ def reopen(*, actor: User, milestone: Milestone, reason: str = "") -> Milestone:
 
 
 def reschedule(*, actor: User, milestone: Milestone, due_on: date, reason: str) -> Milestone:
+    """Move an open or closed milestone's due date, with a reason; not before the blueprint
+    started and not more than RESCHEDULE_MAX_YEARS ahead (ValidationError on "due_on")."""
     check_can_change(actor, milestone.blueprint.account)
     if not reason.strip():
-        raise ValueError("a reschedule needs a reason")
+        raise ValidationError({"reason": _("Say why the date moves.")})
+    started = milestone.blueprint.started_on
+    if due_on < started:
+        raise ValidationError(
+            {
+                "due_on": _("Cannot be before the blueprint starts (%(day)s).")
+                % {"day": started.isoformat()}
+            }
+        )
+    latest = years_after(timezone.localdate(), RESCHEDULE_MAX_YEARS)
+    if due_on > latest:
+        raise ValidationError(
+            {
+                "due_on": _("Cannot be more than %(years)s years ahead (at the latest %(day)s).")
+                % {"years": RESCHEDULE_MAX_YEARS, "day": latest.isoformat()}
+            }
+        )
     return _save_and_audit(
         actor=actor,
         milestone=milestone,
@@ -359,13 +392,31 @@ def save_template_milestones(
     template: BlueprintTemplate,
     saved: Sequence[MilestoneTemplate],
     removed: Sequence[MilestoneTemplate] = (),
+    confirm_empty: bool = False,
 ) -> int:
     """A manager's edit of a segment's template, in one transaction: delete the `removed`
     milestones, write the `saved` ones (new, or changed and not saved yet) and audit each, with the
     template's name as the reason. Blueprints made before keep their milestones. Returns how many
-    milestones changed."""
+    milestones changed.
+
+    An edit that leaves the template without milestones (new accounts of the segment would get
+    an empty blueprint) needs `confirm_empty`; without it, ValidationError on "confirm_empty" and
+    nothing is written."""
     if not actor.is_manager:
         raise PermissionDenied("managers only")
+    if not confirm_empty and removed and not saved:
+        removing = {milestone.pk for milestone in removed}
+        if not template.milestones.exclude(pk__in=removing).exists():
+            raise ValidationError(
+                {
+                    "confirm_empty": _(
+                        "This removes every milestone of the %(name)s template: new accounts "
+                        "of this segment would start with an empty blueprint. Tick the box to "
+                        "confirm, or keep at least one milestone."
+                    )
+                    % {"name": template.name}
+                }
+            )
     with transaction.atomic():
         for milestone in removed:
             record_changes(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Account, LifecycleStage, Segment, Tier, User
 from csm.lib.forms import QuickSelect
 from csm.workflow.models import TouchKind, TouchOutcome, UsageTip
+from csm.workflow.touches import check_touch_dates
 from health.models import Band
 
 SORTS = {
@@ -74,10 +76,6 @@ class AccountFilterForm(forms.Form):
         return self.cleaned_data["sort"] or "-mrr"
 
 
-# A touch logged a few minutes "ahead" is a clock difference, not a touch in the future.
-CLOCK_SLACK = timedelta(minutes=5)
-
-
 class TouchForm(forms.Form):
     """A call, meeting, email or note with an account. Automated touches come from the outbox,
     so that kind is not offered. Field ids carry the account, so several forms fit on one page."""
@@ -110,20 +108,20 @@ class TouchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.account = account
 
-    def clean_happened_at(self) -> datetime | None:
-        happened_at: datetime | None = self.cleaned_data["happened_at"]
-        if happened_at is not None and happened_at > timezone.now() + CLOCK_SLACK:
-            raise forms.ValidationError(_("A touch cannot be in the future."))
-        return happened_at
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         due: date | None = cleaned.get("next_step_due")
         if due is not None and not cleaned.get("next_step"):
             self.add_error("next_step", _("Say what the next step is, or leave its date blank."))
-        happened_at = cleaned.get("happened_at") or timezone.now()
-        if due is not None and due < timezone.localdate(happened_at):
-            self.add_error("next_step_due", _("The next step cannot be due before the touch."))
+        if "happened_at" in cleaned and "next_step_due" in cleaned:
+            # The dates' bounds are the service's (touches.check_touch_dates), said here
+            # next to their fields before anything is written.
+            try:
+                check_touch_dates(
+                    happened_at=cleaned["happened_at"] or timezone.now(), next_step_due=due
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         return cleaned
 
 

@@ -11,14 +11,17 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.access import check_can_change
 from accounts.models import Account, AccountQuerySet, Subscription, Tier, User, active_on
 from accounts.scopes import owner_scope
+from csm.lib.dates import years_after
 from csm.workflow.models import Touch, TouchKind, TouchOutcome
 
 
@@ -49,6 +52,45 @@ def cadence_days(tier: str) -> int:
 
 
 # --- Services -------------------------------------------------------------------------------------
+
+# The dates a touch may carry. Not before TOUCH_EARLIEST (a fixed floor: touches imported from an
+# older tool may predate the account's row here, but nobody logged a call in 0001), not after now
+# (a few minutes ahead are a clock difference, not a touch in the future), and a next step due on
+# or after the touch's day and at most NEXT_STEP_MAX_YEARS later.
+TOUCH_EARLIEST = date(2000, 1, 1)
+CLOCK_SLACK = timedelta(minutes=5)
+NEXT_STEP_MAX_YEARS = 2
+
+
+def check_touch_dates(*, happened_at: datetime, next_step_due: date | None) -> None:
+    """Refuse (ValidationError keyed by field) a touch dated outside TOUCH_EARLIEST..now or a
+    next step due before the touch or more than NEXT_STEP_MAX_YEARS after it. Dates compare in
+    the installation's time zone; the floor is checked first, so a year-1 date never reaches a
+    time zone conversion (which would overflow)."""
+    zone = timezone.get_current_timezone()
+    if happened_at < datetime.combine(TOUCH_EARLIEST, time.min, tzinfo=zone):
+        raise ValidationError(
+            {
+                "happened_at": _("A touch cannot be before %(day)s.")
+                % {"day": TOUCH_EARLIEST.isoformat()}
+            }
+        )
+    if happened_at > timezone.now() + CLOCK_SLACK:
+        raise ValidationError({"happened_at": _("A touch cannot be in the future.")})
+    if next_step_due is None:
+        return
+    day = timezone.localdate(happened_at)
+    if next_step_due < day:
+        raise ValidationError({"next_step_due": _("The next step cannot be due before the touch.")})
+    if next_step_due > years_after(day, NEXT_STEP_MAX_YEARS):
+        raise ValidationError(
+            {
+                "next_step_due": _(
+                    "The next step cannot be due more than %(years)s years after the touch."
+                )
+                % {"years": NEXT_STEP_MAX_YEARS}
+            }
+        )
 
 
 def log_touch(
@@ -95,7 +137,9 @@ def add_touch(
 ) -> Touch:
     """Write a touch and move the account's latest-touch column up to it when it is newer (the
     cadence reads that column). Every single touch goes through here; touches written in bulk
-    (seed data) call refresh_last_touches afterwards instead."""
+    (seed data) call refresh_last_touches afterwards instead. Dates outside check_touch_dates'
+    bounds are refused (ValidationError keyed by field)."""
+    check_touch_dates(happened_at=happened_at, next_step_due=next_step_due)
     touch = Touch.objects.create(
         account_id=account_id,
         kind=kind,

@@ -161,7 +161,8 @@ def test_a_manager_reviews_churn_health_the_scoreboard_and_an_experiment(
 
     page.goto(f"{base}/kpis/experiments/{finished.pk}/")
     verdict = page.locator("#verdict").inner_text()
-    assert "significant" in verdict.lower()
+    # 20 accounts a group: below MIN_GROUP_TO_JUDGE, so the page says so instead of a p-value.
+    assert "too small to judge" in verdict.lower()
     screenshot("experiment-results")
 
     page.goto(f"{base}/kpis/experiments/")

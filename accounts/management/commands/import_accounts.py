@@ -29,6 +29,10 @@ def import_file(command: BaseCommand, kind: str, path: Path) -> None:
         raise CommandError(
             f"{len(exc.errors)} problem(s) in {path}; nothing was imported.", returncode=1
         ) from None
+    except imports.NothingToImport:
+        # Not an error: an export of a quiet day may hold only its header.
+        command.stdout.write(f"{kind}: nothing to import ({path} has a header but no rows)")
+        return
     command.stdout.write(imports.describe(kind, plan.summary))
 
 

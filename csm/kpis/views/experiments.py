@@ -123,15 +123,15 @@ def experiment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     stats = {}
     if results["test"]:
         test = results["test"]
-        stats = {
-            "t_rate": f"{test.p1 * 100:.1f}%",
-            "c_rate": f"{test.p2 * 100:.1f}%",
-            "diff": f"{test.difference * 100:+.1f}",
-            "ci_low": f"{test.ci_low * 100:+.1f}",
-            "ci_high": f"{test.ci_high * 100:+.1f}",
-            "z": f"{test.z:.2f}",
-            "p": exp.format_p(test.p_value),
-        }
+        stats = {"t_rate": f"{test.p1 * 100:.1f}%", "c_rate": f"{test.p2 * 100:.1f}%"}
+        if results["judged"]:  # p and the interval only where the test means something
+            stats |= {
+                "diff": f"{test.difference * 100:+.1f}",
+                "ci_low": f"{test.ci_low * 100:+.1f}",
+                "ci_high": f"{test.ci_high * 100:+.1f}",
+                "z": f"{test.z:.2f}",
+                "p": exp.format_p(test.p_value),
+            }
     chart = None
     if results["treatment"] and results["control"]:
         chart = {
@@ -155,6 +155,7 @@ def experiment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "needed": experiment.treatment_size + experiment.control_size,
             "chart": chart,
             "stats": stats,
+            "min_group": exp.MIN_GROUP_TO_JUDGE,
             "nav": "kpis",
             "kpi_nav": "experiments",
         },

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -40,6 +41,16 @@ class MilestoneTemplateForm(forms.ModelForm):
         widgets = {"description": forms.TextInput()}
 
 
+class ConfirmEmptyForm(forms.Form):
+    """Shown with the formset: removing every milestone needs this ticked
+    (save_template_milestones refuses it otherwise)."""
+
+    confirm_empty = forms.BooleanField(
+        label=gettext_lazy("Remove every milestone"),
+        required=False,
+    )
+
+
 MilestoneFormSet = forms.inlineformset_factory(
     BlueprintTemplate, MilestoneTemplate, form=MilestoneTemplateForm, extra=2, can_delete=True
 )
@@ -60,21 +71,30 @@ def template_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
 def template_edit(request: AuthenticatedHttpRequest, segment: str) -> HttpResponse:
     template = get_object_or_404(BlueprintTemplate, segment=segment)
     formset = MilestoneFormSet(request.POST or None, instance=template)
-    if request.method == "POST" and formset.is_valid():
+    confirm = ConfirmEmptyForm(request.POST or None)
+    if request.method == "POST" and formset.is_valid() and confirm.is_valid():
         saved, removed = _edits(formset)
-        changed = save_template_milestones(
-            actor=request.user, template=template, saved=saved, removed=removed
-        )
-        messages.success(
-            request,
-            _("Saved %(n)s change(s) to the %(name)s template; new blueprints use it.")
-            % {"n": changed, "name": template.name},
-        )
-        return redirect("blueprints:templates")
+        try:
+            changed = save_template_milestones(
+                actor=request.user,
+                template=template,
+                saved=saved,
+                removed=removed,
+                confirm_empty=confirm.cleaned_data["confirm_empty"],
+            )
+        except ValidationError as error:
+            confirm.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Saved %(n)s change(s) to the %(name)s template; new blueprints use it.")
+                % {"n": changed, "name": template.name},
+            )
+            return redirect("blueprints:templates")
     return TemplateResponse(
         request,
         "csm/blueprint_template_edit.html",
-        {"template": template, "formset": formset, "nav": "blueprints"},
+        {"template": template, "formset": formset, "confirm": confirm, "nav": "blueprints"},
     )
 
 

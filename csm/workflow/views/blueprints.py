@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -104,6 +105,8 @@ def milestone_action(request: AuthenticatedHttpRequest, pk: int, action: str) ->
             except MilestoneStateError:
                 # Someone else changed it between the page and the click.
                 form.add_error(None, _("This milestone changed meanwhile; reload the page."))
+            except ValidationError as error:  # keyed by the form's field names
+                form.add_error(None, error)
             else:
                 if request.htmx:
                     return _section(request, account)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -41,14 +42,18 @@ def touch_log(request: AuthenticatedHttpRequest, external_id: str) -> HttpRespon
     if request.method == "POST":
         form = TouchForm(request.POST, account=account)
         if form.is_valid():
-            log_touch(actor=request.user, account=account, **form.cleaned_data)
-            if not request.htmx:
-                messages.success(
-                    request, _("Logged the touch with %(name)s.") % {"name": account.name}
-                )
-                return redirect(next_url)
-            form = TouchForm(account=account)
-            logged = True
+            try:
+                log_touch(actor=request.user, account=account, **form.cleaned_data)
+            except ValidationError as error:  # the service's bounds, keyed by the form's fields
+                form.add_error(None, error)
+            else:
+                if not request.htmx:
+                    messages.success(
+                        request, _("Logged the touch with %(name)s.") % {"name": account.name}
+                    )
+                    return redirect(next_url)
+                form = TouchForm(account=account)
+                logged = True
     else:
         form = TouchForm(account=account)
     context = {"account": account, "next": next_url, "touch_form": form, "logged": logged}
