@@ -7,6 +7,7 @@ in-process, email goes to the console. DATABASE_URL and REDIS_URL switch on Post
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "django_htmx",
     "template_partials",
     # The layers, from the ground up (README "Architecture"); a lower one never imports a higher.
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "csm.urls"
@@ -116,6 +120,27 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account, or
+# from one address, that account or address is locked out for LOGIN_LOCKOUT_MINUTES (counted
+# from its last failure), on the login page and the admin's alike. `manage.py axes_reset_username
+# EMAIL` / `axes_reset_ip ADDRESS` / `axes_reset` unlock at once (docs/operations.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, per address
+# Both login forms post the email as "username"; to the throttle any case is one account.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "csm.lib.http.login_username"
+AXES_CLIENT_IP_CALLABLE = "csm.lib.http.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A success does not wipe the failures: from one address it would also wipe those counted
+# against other accounts, letting an attacker with one login guess on for ever.
+AXES_RESET_ON_SUCCESS = False
+# Only failures are stored (no row per successful login), so the table stays small.
+AXES_DISABLE_ACCESS_LOG = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -206,10 +231,17 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SURVEY_TOKEN_DAYS = env.int("SURVEY_TOKEN_DAYS", default=30)
 # Scheduled and bulk sends never survey one email address more often than this, whatever survey.
 SURVEY_MIN_INTERVAL_DAYS = env.int("SURVEY_MIN_INTERVAL_DAYS", default=30)
-# Requests per IP address and minute to the public answer pages (counted in the cache); 0 = off.
+# Requests per client address and minute to each public page, the survey answer pages and the
+# blueprint view (counted in the cache); 0 = off.
 SURVEY_RATE_LIMIT_PER_MINUTE = env.int("SURVEY_RATE_LIMIT_PER_MINUTE", default=30)
 
 # --- Security ----------------------------------------------------------------------------------
+
+# How many reverse proxies (each appending to X-Forwarded-For) stand in front of the app: 0 when
+# gunicorn faces the clients, 1 behind one nginx or load balancer. Login throttling and the public
+# pages' rate limits count per client address (csm.lib.http.client_ip); a wrong number counts the
+# proxy's address, or trusts an address the client made up.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
