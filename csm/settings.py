@@ -7,10 +7,12 @@ in-process, email goes to the console. DATABASE_URL and REDIS_URL switch on Post
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
     "django_htmx",
     "template_partials",
     # The layers, from the ground up (README "Architecture"); a lower one never imports a higher.
@@ -56,8 +60,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so nothing else sees a path with a NUL byte: it is a 404 (csm/lib/request_guards.py).
     "csm.lib.request_guards.RefuseNulInPathMiddleware",
-    # Behind nginx, the client's address comes from X-Real-IP (BEHIND_PROXY, csm/lib/proxy.py).
-    "csm.lib.proxy.ClientAddressFromProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -67,6 +69,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "csm.urls"
@@ -123,6 +128,27 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account, or
+# from one address, that account or address is locked out for LOGIN_LOCKOUT_MINUTES (counted
+# from its last failure), on the login page and the admin's alike. `manage.py axes_reset_username
+# EMAIL` / `axes_reset_ip ADDRESS` / `axes_reset` unlock at once (docs/operations.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, per address
+# Both login forms post the email as "username"; to the throttle any case is one account.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "csm.lib.http.login_username"
+AXES_CLIENT_IP_CALLABLE = "csm.lib.http.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A success does not wipe the failures: from one address it would also wipe those counted
+# against other accounts, letting an attacker with one login guess on for ever.
+AXES_RESET_ON_SUCCESS = False
+# Only failures are stored (no row per successful login), so the table stays small.
+AXES_DISABLE_ACCESS_LOG = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -214,14 +240,18 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SURVEY_TOKEN_DAYS = env.int("SURVEY_TOKEN_DAYS", default=30)
 # Scheduled and bulk sends never survey one email address more often than this, whatever survey.
 SURVEY_MIN_INTERVAL_DAYS = env.int("SURVEY_MIN_INTERVAL_DAYS", default=30)
-# Requests per IP address and minute to the public answer pages (counted in the cache); 0 = off.
+# Requests per client address and minute to each public page, the survey answer pages and the
+# blueprint view (counted in the cache); 0 = off.
 SURVEY_RATE_LIMIT_PER_MINUTE = env.int("SURVEY_RATE_LIMIT_PER_MINUTE", default=30)
 
 # --- Security ----------------------------------------------------------------------------------
 
-# The app is reached only through a proxy that sets X-Real-IP to the client's address (the
-# compose file's nginx): per-address limits then count clients, not the proxy.
-BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+# How many reverse proxies (each appending to X-Forwarded-For) stand in front of the app: 0 when
+# gunicorn faces the clients, 1 behind one nginx or load balancer. Login throttling and the public
+# pages' rate limits count per client address (csm.lib.http.client_ip); a wrong number counts the
+# proxy's address, or trusts an address the client made up.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -233,6 +263,27 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy (django-csp), on every response: every asset is vendored, so nothing
+# from another origin and no inline code. Scripts are files under static/ (data for them travels
+# in json_script's script elements of type application/json, which are data, not code); no style
+# attribute or element (htmx's own indicator style is switched off in base.html, its rule is in
+# app.css). "data:" images are Pico's SVG icons in its CSS. tests/browser/test_csp.py fails on
+# any violation on the main pages.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -178,7 +178,9 @@ def churn_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             }
         )
     if request.htmx:
-        return _churn_card(request, account, complete_form=form)
+        # The form edits this churn, which is not always the card's first one to complete: a
+        # completed churn's reason can be corrected, and then the card has none to complete.
+        return _churn_card(request, account, complete_form=form, to_complete=event)
     return TemplateResponse(
         request,
         "feedback/churn_complete.html",

@@ -31,7 +31,7 @@ from accounts.access import (
     manager_required,
 )
 from accounts.models import Account
-from csm.lib.ratelimit import seconds_over_limit
+from csm.lib.ratelimit import public_page_wait
 from feedback import services
 from feedback.forms import AnswerForm, SendToContactForm, SendToSegmentForm, SurveyForm
 from feedback.models import Invitation, Survey
@@ -45,9 +45,8 @@ ACCOUNT_INVITATIONS = 50
 
 
 def _over_rate_limit(request: HttpRequest) -> int | None:
-    """Seconds to wait when this IP address is over SURVEY_RATE_LIMIT_PER_MINUTE, else None."""
-    address = request.META.get("REMOTE_ADDR", "")
-    return seconds_over_limit(f"survey:{address}", settings.SURVEY_RATE_LIMIT_PER_MINUTE)
+    """Seconds to wait when this client is over SURVEY_RATE_LIMIT_PER_MINUTE, else None."""
+    return public_page_wait(request, "survey")
 
 
 def _public(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -178,3 +180,91 @@ def test_the_health_column_shows_the_latest_scores_and_filters_by_band(alice_cli
     assert names(alice_client.get(URL, {"band": "red"})) == ["Red Co"]
     assert names(alice_client.get(URL, {"band": "none"})) == ["New Co"]
     assert names(alice_client.get(URL, {"band": "green", "sort": "-health"})) == ["Green Co"]
+
+
+# --- the CSV export ------------------------------------------------------------------------------
+
+
+def csv_rows(response):
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.getvalue().decode())))
+
+
+def test_the_list_downloads_as_csv_with_the_filters_applied(alice_client, alice, bob):
+    mine = AccountFactory(
+        name="Acme",
+        external_id="acme",
+        owner=alice,
+        tier="A",
+        segment="strategic",
+        renewal_date=date(2027, 2, 1),
+    )
+    SubscriptionFactory(account=mine, amount=Decimal("1200"), interval="year")
+    HealthScoreFactory(account=mine, day=TODAY - timedelta(days=1), score=42)
+    AccountFactory(name="Acme Bob", owner=bob, tier="A")  # another owner
+    AccountFactory(name="Acme small", owner=alice, tier="C")  # another tier
+    AccountFactory(name="Other", owner=alice, tier="A")  # does not match the text
+
+    rows = csv_rows(
+        alice_client.get(URL, {"q": "acme", "tier": "A", "owner": "me", "format": "csv"})
+    )
+    assert rows == [
+        [
+            "external_id",
+            "name",
+            "tier",
+            "health",
+            "health_band",
+            "segment",
+            "stage",
+            "owner",
+            "owner_email",
+            "mrr",
+            "renewal_date",
+        ],
+        [
+            "acme",
+            "Acme",
+            "A",
+            "42",
+            "red",
+            "strategic",
+            "mature",
+            alice.name,
+            alice.email,
+            "100.00",
+            "2027-02-01",
+        ],
+    ]
+
+
+def test_the_csv_holds_every_matching_account_in_the_lists_order_not_one_page(alice_client):
+    for n in range(60):
+        SubscriptionFactory(account=AccountFactory(name=f"Account {n:02d}"), amount=Decimal(n + 1))
+    rows = csv_rows(alice_client.get(URL, {"format": "csv", "page": "2", "sort": "name"}))
+    assert [row[1] for row in rows[1:]] == [f"Account {n:02d}" for n in range(60)]
+
+
+def test_the_csv_neutralises_a_name_a_spreadsheet_would_run(alice_client):
+    AccountFactory(name='=HYPERLINK("http://evil.example","x")')
+    rows = csv_rows(alice_client.get(URL, {"format": "csv"}))
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example","x")'
+
+
+def test_the_page_links_to_the_csv_of_its_filters(alice_client):
+    AccountFactory()
+    body = alice_client.get(URL, {"tier": "A", "page": "1"}).content.decode()
+    assert 'href="?tier=A&amp;format=csv"' in body
+    assert 'href="?format=csv"' in alice_client.get(URL).content.decode()
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_csv_costs_the_same_queries_for_3_or_30_accounts(
+    alice_client, alice, count, django_assert_num_queries
+):
+    for _ in range(count):
+        HealthScoreFactory(account=AccountFactory(owner=alice), day=TODAY - timedelta(days=1))
+    # session, user, the owners of the filter, the latest scored day, the rows (owner joined)
+    with django_assert_num_queries(5):
+        rows = csv_rows(alice_client.get(URL, {"format": "csv"}))
+    assert len(rows) == 1 + count

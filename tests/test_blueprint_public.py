@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.core import signing
+from django.core.cache import cache
 from django.urls import reverse
 
 from csm.workflow.blueprints import (
@@ -28,6 +29,13 @@ NOT_FOUND = "This link does not work"
 def frozen_today():
     with time_machine.travel(TODAY, tick=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit():
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -146,3 +154,32 @@ def test_the_public_page_takes_two_queries(client, blueprint, django_assert_num_
     # the blueprint with its account, its milestones with their owners and contacts
     with django_assert_num_queries(2):
         assert client.get(url).status_code == 200
+
+
+def test_requests_over_the_per_address_limit_get_429(client, blueprint, settings):
+    settings.SURVEY_RATE_LIMIT_PER_MINUTE = 3
+    url = public_url(blueprint)
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+    response = client.get(url)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    body = response.content.decode()
+    assert "Too many requests" in body and "Acme Rockets" not in body
+    # Guessing tokens counts too: a bad token is still a request.
+    assert client.get("/b/not-a-token/").status_code == 429
+    # Another address is not held back.
+    assert client.get(url, REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_behind_a_proxy_the_limit_counts_each_client(client, blueprint, settings):
+    settings.SURVEY_RATE_LIMIT_PER_MINUTE = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    url = public_url(blueprint)
+    for _ in range(2):
+        client.get(url, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert client.get(url, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+    # Same proxy (REMOTE_ADDR), another client; a made-up left-hand entry changes nothing.
+    assert client.get(url, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+    spoofed = client.get(url, HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.1")
+    assert spoofed.status_code == 429

@@ -359,6 +359,24 @@ def test_the_completion_form_names_the_bad_field(churned, alice_client):
     assert churned.churn_type == "involuntary"
 
 
+def test_htmx_gets_the_card_with_the_form_of_a_churn_already_completed(
+    churned, alice_client, alice
+):
+    complete_churn(event=churned, by=alice, category="price", churn_type="voluntary")
+    url = f"/feedback/churns/{churned.pk}/complete/"
+    response = alice_client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<article id="churn-card"')
+    assert f'hx-post="{url}"' in body
+    # A bad answer comes back as the card with the field named, not an error page.
+    response = alice_client.post(
+        url, {"category": "competitor", "churn_type": "voluntary"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "Competitor: Name the competitor the customer left for." in response.content.decode()
+
+
 def test_the_churns_to_complete_list_shows_a_csm_their_own(churned, alice_client, bob):
     theirs = customer(bob, end=date(2026, 11, 20))
     record_churn_events(day=date(2026, 11, 20))

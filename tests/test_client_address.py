@@ -1,6 +1,6 @@
 """Behind nginx every request comes from the proxy's address; the per-address limit of the survey
-pages must still count each client (nginx sends it as X-Real-IP, BEHIND_PROXY=true trusts it)
-and must not trust the header when no proxy overwrites it."""
+pages must still count each client (nginx appends it to X-Forwarded-For, TRUSTED_PROXY_COUNT=1
+reads that entry) and must not trust the header when no proxy stands in front."""
 
 from __future__ import annotations
 
@@ -23,11 +23,13 @@ def fresh_rate_limit(settings):
 
 def answer_page(client, invitation, client_address):
     url = reverse("feedback:answer", args=[token_of(invitation)])
-    return client.get(url, REMOTE_ADDR=PROXY, headers={"X-Real-IP": client_address})
+    # What nginx forwards: whatever the client sent, then the address nginx saw.
+    forwarded = f"10.9.9.9, {client_address}"
+    return client.get(url, REMOTE_ADDR=PROXY, headers={"X-Forwarded-For": forwarded})
 
 
 def test_behind_the_proxy_each_client_has_its_own_limit(client, db, settings):
-    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXY_COUNT = 1
     invitation = invite()
     assert [answer_page(client, invitation, "203.0.113.7").status_code for _ in range(3)] == [
         200,
@@ -38,7 +40,7 @@ def test_behind_the_proxy_each_client_has_its_own_limit(client, db, settings):
 
 
 def test_without_the_proxy_the_header_is_not_trusted(client, db, settings):
-    settings.BEHIND_PROXY = False
+    settings.TRUSTED_PROXY_COUNT = 0
     invitation = invite()
     statuses = [answer_page(client, invitation, f"203.0.113.{n}").status_code for n in range(3)]
     assert statuses == [200, 200, 429]  # one address (the connection's), whatever the header says

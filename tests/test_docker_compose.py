@@ -67,8 +67,8 @@ def test_only_nginx_is_published_and_it_forwards_to_gunicorn():
     assert f"server web:{bind};" in conf
     assert "listen 8000;" in conf
     assert "proxy_request_buffering on;" in conf and "proxy_buffering on;" in conf
-    assert "proxy_set_header X-Real-IP $remote_addr;" in conf
-    assert COMPOSE["x-app"]["environment"]["BEHIND_PROXY"] == "true"
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
+    assert COMPOSE["x-app"]["environment"]["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
 
 
 def test_nginx_serves_what_collectstatic_writes():

@@ -8,7 +8,11 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
+
+from csm.lib.http import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +34,11 @@ def seconds_over_limit(key: str, limit: int) -> int | None:
     if count <= limit:
         return None
     return max(1, int((window + 1) * 60 - now))
+
+
+def public_page_wait(request: HttpRequest, page: str) -> int | None:
+    """The public pages (survey answers, blueprints; no login): the seconds this client address
+    must wait when it asked for `page` more than SURVEY_RATE_LIMIT_PER_MINUTE times this minute,
+    else None."""
+    key = f"{page}:{client_ip(request)}"
+    return seconds_over_limit(key, settings.SURVEY_RATE_LIMIT_PER_MINUTE)

@@ -4,7 +4,13 @@ touch form. Editing an account and its contacts is accounts' (accounts/views.py)
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -12,6 +18,7 @@ from accounts import mrr as mrr_rules
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user
 from accounts.forms import ContactForm
 from accounts.models import Account, User
+from csm.lib.csv_export import csv_response
 from csm.lib.http import paged, partial_template, query_without
 from csm.workflow.blueprints import blueprint_for
 from csm.workflow.forms import SORTS, AccountFilterForm, TouchForm
@@ -21,18 +28,26 @@ from health.queries import health_card, in_band, latest_scored_day, with_health
 
 PAGE_SIZE = 50
 CHART_MONTHS = 24
+CENT = Decimal("0.01")
+CSV_HEADER = [
+    "external_id",
+    "name",
+    "tier",
+    "health",
+    "health_band",
+    "segment",
+    "stage",
+    "owner",
+    "owner_email",
+    "mrr",
+    "renewal_date",
+]
 
 
-@login_required
-def account_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
-    today = timezone.localdate()
-    # list(): the owners fill the filter's choices and are rendered once.
-    owners = list(User.objects.filter(is_active=True, accounts__isnull=False).distinct())
-    form = AccountFilterForm(request.GET, owners=owners)
-    form.is_valid()  # a bad value drops only that filter; its error is shown next to it
-    filters = form.cleaned_data
-
-    health_day = latest_scored_day()
+def _filtered_accounts(
+    request: AuthenticatedHttpRequest, filters: dict[str, Any], today: date, health_day: date | None
+) -> QuerySet[Account]:
+    """The accounts the list's filters and sort select, with MRR, health and owner."""
     accounts = with_health(Account.objects.with_mrr(today), health_day).select_related("owner")
     accounts = accounts.search(filters.get("q") or "")
     if filters.get("tier"):
@@ -53,8 +68,47 @@ def account_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
         accounts = accounts.filter(health_score__isnull=True)
     elif band:
         accounts = in_band(accounts, health_day, band)
-    sort = filters.get("sort") or "-mrr"
-    accounts = accounts.order_by(*SORTS[sort])
+    return accounts.order_by(*SORTS[filters.get("sort") or "-mrr"])
+
+
+def _account_csv(accounts: QuerySet[Account], today: date) -> HttpResponse:
+    """`?format=csv`: every account the filters select (not one page), the list's columns with
+    their keys untranslated (DESIGN §5, "Language of contracts")."""
+    return csv_response(
+        f"accounts-{today.isoformat()}",
+        CSV_HEADER,
+        (
+            [
+                account.external_id,
+                account.name,
+                account.tier,
+                account.health_score,
+                account.health_band,
+                account.segment,
+                account.lifecycle_stage(today),
+                account.owner.name if account.owner else "",
+                account.owner.email if account.owner else "",
+                # SQLite sums to 500, PostgreSQL to 500.00: always two places.
+                Decimal(account.mrr or 0).quantize(CENT),
+                account.renewal_date.isoformat() if account.renewal_date else "",
+            ]
+            for account in accounts.iterator(chunk_size=2000)
+        ),
+    )
+
+
+@login_required
+def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    # list(): the owners fill the filter's choices and are rendered once.
+    owners = list(User.objects.filter(is_active=True, accounts__isnull=False).distinct())
+    form = AccountFilterForm(request.GET, owners=owners)
+    form.is_valid()  # a bad value drops only that filter; its error is shown next to it
+    filters = form.cleaned_data
+    health_day = latest_scored_day()
+    accounts = _filtered_accounts(request, filters, today, health_day)
+    if request.GET.get("format") == "csv":
+        return _account_csv(accounts, today)
 
     page, query = paged(request, accounts, PAGE_SIZE)
     rows = [(account, account.lifecycle_stage(today)) for account in page.object_list]
@@ -67,8 +121,9 @@ def account_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
             "form": form,
             "page": page,
             "rows": rows,
-            "sort": sort,
+            "sort": filters.get("sort") or "-mrr",
             "query": query,
+            "csv_query": query_without(request, "page", "format"),
             "sort_query": sort_query,
             "health_day": health_day,
         },

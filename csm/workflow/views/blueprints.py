@@ -24,6 +24,7 @@ from django_htmx.http import reswap, retarget
 
 from accounts.access import AuthenticatedHttpRequest, check_can_change
 from accounts.models import Account, User
+from csm.lib.ratelimit import public_page_wait
 from csm.workflow.blueprint_forms import FORMS
 from csm.workflow.blueprints import (
     MilestoneStateError,
@@ -155,9 +156,15 @@ def sharing(request: AuthenticatedHttpRequest, external_id: str) -> HttpResponse
 @require_GET
 def public(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     """The customer's read-only view, no login. A tampered, revoked or switched-off link gets the
-    same not-found page, so it reveals nothing about which it was."""
-    view = shared_blueprint(token)
-    if view is None:
+    same not-found page, so it reveals nothing about which it was. Rate-limited per client
+    address like the survey pages, so the tokens cannot be tried in bulk."""
+    retry_after = public_page_wait(request, "blueprint")
+    if retry_after is not None:
+        response = TemplateResponse(
+            request, "csm/blueprint_public_rate_limited.html", {"seconds": retry_after}, status=429
+        )
+        response["Retry-After"] = str(retry_after)
+    elif (view := shared_blueprint(token)) is None:
         response = TemplateResponse(request, "csm/blueprint_public_missing.html", status=404)
     else:
         response = TemplateResponse(request, "csm/blueprint_public.html", {"view": view})
