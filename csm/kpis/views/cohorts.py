@@ -31,16 +31,16 @@ from csm.lib.http import partial_template
 
 
 def _shade(value: Decimal | None, *, revenue: bool) -> dict[str, Any] | None:
-    """A cell's text and its background: the higher the retention, the stronger the colour."""
+    """A cell's text and its shade class (static/csm/kpis.css): the higher the retention, the
+    stronger the colour, in eleven steps whose text colour keeps WCAG AA contrast (4.5:1);
+    revenue above 100% is green."""
     if value is None:
         return None
     ratio = float(value)
-    strength = max(0.0, min(ratio, 1.0))
-    colour = "37, 99, 235" if ratio <= 1 or not revenue else "22, 163, 74"
+    step = round(max(0.0, min(ratio, 1.0)) * 10)
     return {
         "text": f"{floatformat(ratio * 100, 0)}%",
-        "style": f"background: rgba({colour}, {0.08 + 0.72 * strength:.2f});"
-        + (" color: #fff;" if strength > 0.6 else ""),
+        "class": f"cell shade-{step}" + (" above" if revenue and ratio > 1 else ""),
     }
 
 
@@ -55,9 +55,7 @@ def _cells_html(cells: list[dict[str, Any] | None]) -> str:
             (
                 future
                 if cell is None
-                else format_html(
-                    '<td class="cell" style="{}">{}</td>', cell["style"], cell["text"]
-                ),
+                else format_html('<td class="{}">{}</td>', cell["class"], cell["text"]),
             )
             for cell in cells
         ),
