@@ -40,6 +40,7 @@ def test_make_run_points_emailed_links_at_the_port_it_serves():
 
 
 def test_an_explicit_site_url_wins():
-    assert make("setup", "PORT=18123", SITE_URL="https://csm.example.com") == [
-        "SITE_URL=https://csm.example.com"
-    ] * 3
+    assert (
+        make("setup", "PORT=18123", SITE_URL="https://csm.example.com")
+        == ["SITE_URL=https://csm.example.com"] * 3
+    )
