@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import AuditEntry
 from csm.lib.models import OutboxEmail
 from csm.lib.outbox import drain_outbox, queue_email
+from csm.lib.tasks import request_drain
 from tests.factories import AccountFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,10 +131,14 @@ def test_retrying_a_failed_email_sends_it_now_and_is_audited(
     mail.outbox.clear()
     url = reverse("outbox:retry", args=[failed.pk])
     assert maggie_client.get(url).status_code == 405  # a change is a POST
-    with django_capture_on_commit_callbacks(execute=True):  # the drain it asks for on commit
+    assert drain_outbox() == 0  # not due yet
+    with django_capture_on_commit_callbacks() as callbacks:
         response = maggie_client.post(url)
     assert response.status_code == 302
     assert response.url == reverse("outbox:detail", args=[failed.pk])
+    # It asks a worker for a drain once committed (in-process without Redis); the email is due.
+    assert callbacks == [request_drain]
+    assert drain_outbox() == 1
     failed.refresh_from_db()
     assert failed.sent_at is not None and failed.attempts == 2
     assert [m.to for m in mail.outbox] == [["failed@customer.example"]]
