@@ -9,6 +9,10 @@ PORT ?= 8000
 
 .PHONY: run setup test lint format clean
 
+# Links in the emails the demo sends (surveys, blueprints) point where `make run` serves, so
+# `make run PORT=8055` gets links to port 8055. An explicit SITE_URL wins.
+setup run: export SITE_URL ?= http://$(HOST):$(PORT)
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)

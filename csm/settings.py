@@ -1,7 +1,8 @@
 """Settings for CSM, read from the environment (django-environ).
 
 With no environment variables the app runs embedded: an SQLite file under var/, Celery tasks run
-in-process, email goes to the console. DATABASE_URL and REDIS_URL switch on PostgreSQL and Redis.
+in-process, email stays in the outbox (the managers' Outbox page) instead of being sent.
+DATABASE_URL and REDIS_URL switch on PostgreSQL and Redis, EMAIL_URL on SMTP.
 """
 
 from __future__ import annotations
@@ -177,8 +178,10 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 
 # --- Email -------------------------------------------------------------------------------------
 
-# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587; console by default.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587. Without it (the embedded
+# default) nothing leaves the machine and nothing is printed: Django's dummy backend takes each
+# email, and the outbox table keeps it for the managers' Outbox page (Setup → Outbox).
+vars().update(env.email_url("EMAIL_URL", default="dummymail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csm@localhost")
 
 # --- Celery ------------------------------------------------------------------------------------

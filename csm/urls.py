@@ -42,6 +42,7 @@ urlpatterns = [
         include((workflow.detractor_pages + feedback_urls.report_patterns, "feedback_reports")),
     ),
     path("", include("feedback.urls")),
+    path("", include("accounts.outbox_urls")),
     path("admin/", admin.site.urls),
 ]
 

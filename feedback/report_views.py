@@ -249,12 +249,23 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(100) * part / whole).quantize(Decimal("0.1"))
 
 
-def _chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
+def _chart(trend: list[dict[str, Any]], current: mrr_rules.Month) -> dict[str, Any]:
+    """The charts' data (static/csm/feedback_charts.js). A month without answers is null, so its
+    line breaks rather than joining its neighbours. The current month is partial: its label says
+    "to date" and `partial` gives its index, which the chart draws open and dashed."""
+
     def num(value: Decimal | None) -> float | None:
         return None if value is None else float(value)
 
+    partial = next((i for i, row in enumerate(trend) if row["month"] == current), None)
     return {
-        "labels": [str(row["month"]) for row in trend],
+        "labels": [
+            _("%(month)s (to date)") % {"month": row["month"]}
+            if i == partial
+            else str(row["month"])
+            for i, row in enumerate(trend)
+        ],
+        "partial": partial,
         "nps": [num(row["nps"]) for row in trend],
         "nps_rolling": [num(row["nps_rolling"]) for row in trend],
         "nps_n": [row["nps_n"] for row in trend],
@@ -344,7 +355,8 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "form": form,
             "data": report,
-            "chart": _chart(report["trend"]),
+            "chart": _chart(report["trend"], last),
+            "current": last,
             "first": first,
             "last": last,
             "query": query,

@@ -28,7 +28,7 @@ from csm.lib.emails import render_email
 from csm.lib.models import OutboxEmail
 from csm.lib.outbox import queue_email
 from csm.lib.tasks import request_drain
-from feedback.models import Invitation, Response, Survey, SurveyKind
+from feedback.models import ChurnEvent, Invitation, Response, Survey, SurveyKind
 from feedback.scores import LOW_SCORE_MAX, NPS_DETRACTOR_MAX
 from feedback.signals import detractor_answered
 from feedback.tagging import tag_response
@@ -149,6 +149,7 @@ class SendResult:
     sent: int
     skipped_recent: int = 0  # surveyed within SURVEY_MIN_INTERVAL_DAYS, or bounced before
     without_contact: int = 0  # no primary contact with an email
+    skipped_churned: int = 0  # the account churned (an open churn record)
 
 
 def _email(survey: Survey, recipient: Recipient, link: str, expires: datetime) -> tuple[str, str]:
@@ -209,6 +210,15 @@ def _send(survey: Survey, recipients: Iterable[Recipient], sent_by: User | None)
     return len(planned)
 
 
+def _churned(account_field: str = "account_id") -> Exists:
+    """The row's account has churned: an open ChurnEvent (recorded by the nightly run when its
+    MRR reached 0, or marked by hand while it still pays), not reactivated since. A churned
+    account is never surveyed, except by the exit survey that asks why it left."""
+    return Exists(
+        ChurnEvent.objects.filter(account_id=OuterRef(account_field), reactivated_on__isnull=True)
+    )
+
+
 def _check_survey(survey: Survey) -> None:
     if not survey.active:
         raise SendError("survey", _("This survey is switched off; switch it on to send it."))
@@ -224,6 +234,15 @@ def send_invitation(*, survey: Survey, contact: Contact, sent_by: User | None = 
     _check_survey(survey)
     if not contact.email:
         raise SendError("contact", _("This contact has no email address."))
+    if (
+        not survey.is_exit_survey
+        and ChurnEvent.objects.filter(
+            account_id=contact.account_id, reactivated_on__isnull=True
+        ).exists()
+    ):
+        raise SendError(
+            "survey", _("This account has churned: only the exit survey can be sent to it.")
+        )
     recipient = Recipient(
         account_id=contact.account_id,
         contact_id=contact.pk,
@@ -287,9 +306,12 @@ def send_to_accounts(
     *, survey: Survey, accounts: QuerySet[Account], sent_by: User | None = None
 ) -> SendResult:
     """Send `survey` to the primary contact of each of `accounts` (a segment, a CSM's book),
-    skipping anyone surveyed in the last SURVEY_MIN_INTERVAL_DAYS and addresses that bounced."""
+    skipping churned accounts, anyone surveyed in the last SURVEY_MIN_INTERVAL_DAYS and addresses
+    that bounced."""
     _check_survey(survey)
     today = timezone.localdate()
+    churned = accounts.filter(_churned("pk")).count()
+    accounts = accounts.exclude(_churned("pk"))
     primaries = Contact.objects.filter(is_primary=True, account__in=accounts.values("pk")).exclude(
         email=""
     )
@@ -306,6 +328,7 @@ def send_to_accounts(
         sent=sent,
         skipped_recent=total_primaries - sent,
         without_contact=total_accounts - total_primaries,
+        skipped_churned=churned,
     )
 
 
@@ -316,7 +339,8 @@ def queue_scheduled_surveys(*, day: date) -> int:
        narrower audience first, then the oldest (when two fall due for one person the same
        night, the onboarding survey goes before the everybody-NPS).
     2. Audience: customers on `day` (a subscription active) of the survey's tier, segment and
-       lifecycle stage; their primary contacts with an email.
+       lifecycle stage, less churned accounts (an open churn, e.g. marked by hand while the
+       subscription still runs); their primary contacts with an email.
     3. Skip an email that got this survey in the last `every_days`, or any survey in the last
        SURVEY_MIN_INTERVAL_DAYS, or that bounced before; and anyone sent a survey earlier in
        this run. Ages count from `day`, or today when later (like the usage tips), so re-running
@@ -344,6 +368,7 @@ def queue_scheduled_surveys(*, day: date) -> int:
         contacts = (
             Contact.objects.filter(is_primary=True, account__in=accounts.values("pk"))
             .exclude(email="")
+            .exclude(_churned())
             .exclude(_recently_surveyed(as_of, survey.every_days or 1, survey))
             .exclude(_recently_surveyed(as_of, settings.SURVEY_MIN_INTERVAL_DAYS))
             .exclude(_bounced())

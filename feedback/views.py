@@ -224,6 +224,12 @@ def send_to_segment(request: AuthenticatedHttpRequest) -> HttpResponse:
                     "none": result.without_contact,
                 },
             )
+            if result.skipped_churned:
+                messages.info(
+                    request,
+                    _("%(churned)s churned accounts were not surveyed.")
+                    % {"churned": result.skipped_churned},
+                )
             return redirect("feedback:send")
     return TemplateResponse(
         request,

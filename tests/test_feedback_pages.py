@@ -225,6 +225,20 @@ def test_the_overview_draws_the_nps_chart_and_htmx_gets_the_body(maggie_client, 
     assert partial.lstrip().startswith('<div id="overview-body">') and "<html" not in partial
 
 
+def test_the_chart_data_has_gaps_for_months_without_answers_and_a_partial_current_month(
+    maggie_client, surveys
+):
+    account = AccountFactory()
+    answer(surveys, account, 10, at=NOW - timedelta(days=60))  # September
+    answer(surveys, account, 3)  # November, the current month (NOW is 23 November)
+    chart = maggie_client.get(OVERVIEW, {"months": "6"}).context["chart"]
+    assert chart["labels"][-3:] == ["2026-09", "2026-10", "2026-11 (to date)"]
+    assert chart["nps"][-3:] == [100.0, None, -100.0]  # October: no answers, a gap, not a 0
+    assert chart["partial"] == 5
+    body = maggie_client.get(OVERVIEW, {"months": "6"}).content.decode()
+    assert '<tr class="partial"><td class="date">2026-11 <small class="badge">to date' in body
+
+
 @pytest.mark.parametrize("rows", [5, 50])
 def test_the_overview_costs_the_same_queries_for_5_or_50_answers(
     maggie_client, surveys, rows, django_assert_num_queries

@@ -132,7 +132,8 @@ def test_the_cohort_tables_show_logo_and_revenue_retention(maggie_client, books)
     filled = [cell for cell in first["cells"] if cell]
     assert filled[0]["text"] == "100%"
     assert filled[-1]["text"] == "80%"  # one of five left last month
-    assert filled[0]["shade"] == "shade-10" and filled[-1]["shade"] == "shade-8"
+    assert filled[0]["class"] == "cell shade-10"  # full retention: the strongest shade
+    assert filled[-1]["class"] == "cell shade-8"
     assert revenue["rows"][0]["size"] == "$1,854"
 
 

@@ -14,6 +14,7 @@ SETUP_NAVS = (
     "rules",
     "competitors",
     "api_keys",
+    "outbox",
 )
 
 

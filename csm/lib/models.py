@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    FAILED = "failed", _("Failed")
+    SENT = "sent", _("Sent")
+
+
+class OutboxQuerySet(models.QuerySet["OutboxEmail"]):
+    def with_status(self, status: str) -> OutboxQuerySet:
+        """Queued: not sent, no failed attempt yet. Failed: not sent, the last attempt failed
+        (the drain retries it later; a manager may retry it now). Sent: the backend took it."""
+        if status == OutboxStatus.SENT:
+            return self.filter(sent_at__isnull=False)
+        if status == OutboxStatus.FAILED:
+            return self.filter(sent_at__isnull=True).exclude(last_error="")
+        if status == OutboxStatus.QUEUED:
+            return self.filter(sent_at__isnull=True, last_error="")
+        return self
 
 
 class OutboxEmail(models.Model):
@@ -25,6 +45,8 @@ class OutboxEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
+    objects = OutboxQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
         # The drain task reads unsent mail in order.
@@ -32,3 +54,12 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to}"
+
+    @property
+    def status(self) -> str:
+        if self.sent_at is not None:
+            return OutboxStatus.SENT
+        return OutboxStatus.FAILED if self.last_error else OutboxStatus.QUEUED
+
+    def get_status_display(self) -> str:
+        return str(OutboxStatus(self.status).label)

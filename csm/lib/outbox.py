@@ -33,6 +33,15 @@ def queue_email(
     )
 
 
+def retry_now(pk: int) -> bool:
+    """Bring a failed email's next attempt forward to now (the managers' Outbox page): a
+    conditional UPDATE, so a sent email is never sent again. The caller asks for a drain once its
+    transaction commits. True when the email was still unsent."""
+    return bool(
+        OutboxEmail.objects.filter(pk=pk, sent_at__isnull=True).update(send_after=timezone.now())
+    )
+
+
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failed send."""
     return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_MAX)

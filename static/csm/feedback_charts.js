@@ -24,31 +24,42 @@
     },
   };
 
-  function npsRange(values) {
-    var present = values.filter(function (v) { return v !== null; });
-    if (!present.length) return [-100, 100];
-    var low = Math.min.apply(null, present.concat([0])), high = Math.max.apply(null, present.concat([0]));
-    return [Math.max(-100, Math.floor((low - 10) / 10) * 10), Math.min(100, Math.ceil((high + 10) / 10) * 10)];
+  // A month without answers is null: the line breaks there (spanGaps false) instead of joining
+  // its neighbours. The current month is partial (data.partial, its index): the segment into it
+  // is dashed and its point open, so month-to-date does not read as a full month.
+  function partialStyle(data, colour, dash) {
+    var isPartial = function (index) { return data.partial !== null && index === data.partial; };
+    return {
+      spanGaps: false,
+      pointBackgroundColor: function (ctx) { return isPartial(ctx.dataIndex) ? "#fff" : colour; },
+      pointBorderColor: colour,
+      segment: { borderDash: function (ctx) { return isPartial(ctx.p1DataIndex) ? [6, 4] : dash; } },
+      // A point on the axis's end (NPS 100, CSAT 100%) is drawn whole, not cut by the plot area.
+      clip: false,
+    };
+  }
+
+  function line(data, options, colour, dash) {
+    return Object.assign({ borderColor: colour, backgroundColor: colour }, options,
+      partialStyle(data, colour, dash));
   }
 
   function drawNps(canvas, data) {
-    var range = npsRange(data.nps.concat(data.nps_rolling));
     new Chart(canvas, {
       type: "line",
       data: {
         labels: data.labels,
         datasets: [
-          { label: data.labels_text.nps_rolling, data: data.nps_rolling, borderColor: "#1d4ed8",
-            backgroundColor: "#1d4ed8", borderWidth: 3, pointRadius: 0, pointHitRadius: 8,
-            tension: 0.3, spanGaps: true },
-          { label: data.labels_text.nps, data: data.nps, borderColor: "rgba(100, 116, 139, .6)",
-            backgroundColor: "#94a3b8", borderWidth: 1, borderDash: [4, 4], pointRadius: 3,
-            pointHoverRadius: 5, tension: 0, spanGaps: true },
+          line(data, { label: data.labels_text.nps_rolling, data: data.nps_rolling, borderWidth: 3,
+            pointRadius: 0, pointHitRadius: 8, tension: 0.3 }, "#1d4ed8", undefined),
+          line(data, { label: data.labels_text.nps, data: data.nps, borderWidth: 1, pointRadius: 3,
+            pointHoverRadius: 5, tension: 0 }, "#64748b", [4, 4]),
         ],
       },
       options: {
         maintainAspectRatio: false,
         animation: false,
+        layout: { padding: { top: 6 } },
         plugins: {
           legend: { position: "bottom", labels: { usePointStyle: true } },
           tooltip: { callbacks: { afterLabel: function (ctx) {
@@ -56,7 +67,9 @@
           } } },
         },
         scales: {
-          y: { min: range[0], max: range[1], ticks: { stepSize: 10 } },
+          // NPS runs from -100 to 100 (DESIGN §4): the whole range, always, so months and
+          // books compare at a glance and 100 is never cut off.
+          y: { min: -100, max: 100, ticks: { stepSize: 25 } },
           x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 12 } },
         },
       },
@@ -70,15 +83,16 @@
       data: {
         labels: data.labels,
         datasets: [
-          { label: data.labels_text.csat, data: data.csat, borderColor: "#059669", backgroundColor: "#059669",
-            borderWidth: 2, pointRadius: 3, tension: 0.25, spanGaps: true },
-          { label: data.labels_text.ces, data: data.ces, borderColor: "#d97706", backgroundColor: "#d97706",
-            borderWidth: 2, pointRadius: 3, tension: 0.25, spanGaps: true },
+          line(data, { label: data.labels_text.csat, data: data.csat, borderWidth: 2, pointRadius: 3,
+            tension: 0.25 }, "#059669", undefined),
+          line(data, { label: data.labels_text.ces, data: data.ces, borderWidth: 2, pointRadius: 3,
+            tension: 0.25 }, "#d97706", undefined),
         ],
       },
       options: {
         maintainAspectRatio: false,
         animation: false,
+        layout: { padding: { top: 6 } },
         plugins: { legend: { position: "bottom" } },
         scales: {
           y: { min: 0, max: 100, ticks: { stepSize: 25, callback: function (v) { return v + "%"; } } },
