@@ -39,7 +39,7 @@ def book(alice):
     """Two paying customers of Alice's; Gone Ltd was just marked churned (still paying)."""
     _kept, kept = customer(alice, name="Kept Co", email="ana@kept.example")
     gone_account, gone = customer(alice, name="Gone Ltd", email="bo@gone.example")
-    mark_churned(account=gone_account, by=alice, note="Cancellation notice")
+    mark_churned(account=gone_account, by=alice, day=TODAY, note="Cancellation notice")
     return kept, gone
 
 

@@ -84,7 +84,7 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         if table not in ("logo", "revenue"):
             table = "logo"
-        header = [_("cohort"), _("customers"), _("mrr")] + [str(k) for k in range(width)]
+        header = ["cohort", "customers", "mrr"] + [str(k) for k in range(width)]
         out = []
         for row in rows:
             ratios = row.logo if table == "logo" else row.revenue
