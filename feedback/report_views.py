@@ -274,7 +274,9 @@ def _chart(trend: list[dict[str, Any]], current: mrr_rules.Month) -> dict[str, A
         "labels_text": {
             "nps": _("NPS of the month"),
             "nps_rolling": _("NPS, last 3 months"),
+            # xgettext:no-python-format
             "csat": _("CSAT (% satisfied)"),
+            # xgettext:no-python-format
             "ces": _("CES (% easy)"),
             "answers": _("answers"),
         },

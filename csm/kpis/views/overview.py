@@ -235,7 +235,12 @@ def _chart_list(snapshots: list[KpiSnapshot]) -> list[dict[str, Any]]:
                 "churn); the line is the net change"
             ),
         ),
-        ("churn", _("Churn rates"), _("per month; dashed: the healthy ~0.6% logo churn")),
+        (
+            "churn",
+            _("Churn rates"),
+            # xgettext:no-python-format
+            _("per month; dashed: the healthy ~0.6% logo churn"),
+        ),
         ("retention", _("Revenue retention"), _("NRR and GRR per month")),
         ("quick_ratio", _("Quick ratio"), _("(new + expansion) ÷ (churn + contraction)")),
         ("arpa", _("ARPA"), _("MRR per customer")),
