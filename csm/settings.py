@@ -187,7 +187,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csm@localhost")
 # --- Celery ------------------------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# (memory://localhost/ rather than memory://: kombu warns "No hostname was supplied" otherwise.)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 # Without a broker the tasks run in-process, so the embedded default needs no worker.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
