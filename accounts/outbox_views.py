@@ -65,17 +65,10 @@ def outbox_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             emails = emails.filter(to__icontains=form.cleaned_data["to"])
     # The body is not shown in the list: leave it in the database.
     page, query = paged(request, emails.defer("body"), PAGE_SIZE)
-    return TemplateResponse(
-        request,
-        partial_template(request, "outbox/outbox_list.html", "outbox-table"),
-        {
-            "form": form,
-            "page": page,
-            "query": query,
-            "delivered": emails_delivered(),
-            "nav": "outbox",
-        },
-    )
+    template = partial_template(request, "outbox/outbox_list.html", "outbox-table")
+    context = {"form": form, "page": page, "query": query, "nav": "outbox"}
+    context["delivered"] = emails_delivered()
+    return TemplateResponse(request, template, context)
 
 
 @manager_required
