@@ -63,6 +63,10 @@ def another_run(db):
             cursor.execute("SELECT set_config('application_name', 'worker-1', false)")
             cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_KEY])
         yield "worker-1"
+        # Unlocked before closing: a closed session's locks go only when its backend has exited,
+        # a moment later, and the next test could find the lock still held.
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
         other.close()
     else:
         parent = os.getppid()
@@ -81,7 +85,12 @@ def _lock_is_free() -> bool:
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_KEY])
-            return cursor.fetchone()[0]
+            free = cursor.fetchone()[0]
+            if free:
+                # Given back at once: closing the session would free it only once its backend
+                # has exited, a moment later, and the next test could still find it held.
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
+            return free
     finally:
         other.close()
 
