@@ -45,7 +45,7 @@ def churns_visible_to(user: User) -> QuerySet[ChurnEvent]:
 
 def open_churn(account: Account) -> ChurnEvent | None:
     """The account's churn that is not reactivated yet (at most one, by constraint)."""
-    return ChurnEvent.objects.filter(account=account, reactivated_on__isnull=True).first()
+    return ChurnEvent.objects.still_open().filter(account=account).first()
 
 
 # --- The nightly step ----------------------------------------------------------------------------
@@ -65,11 +65,10 @@ def record_churn_events(*, day: date) -> dict[str, int]:
     before = day - timedelta(days=1)
     zero_yesterday = Account.objects.with_mrr(before).filter(mrr=0).values("pk")
     paying_today = Account.objects.with_mrr(day).filter(mrr__gt=0).values("pk")
-    reactivated = ChurnEvent.objects.filter(
-        reactivated_on__isnull=True,
-        churned_on__lt=day,
-        account_id__in=paying_today,
-    ).filter(account_id__in=zero_yesterday)
+    reactivated = ChurnEvent.objects.still_open().filter(
+        churned_on__lt=day, account_id__in=paying_today
+    )
+    reactivated = reactivated.filter(account_id__in=zero_yesterday)
     reactivations = reactivated.update(reactivated_on=day)
 
     # One query: the accounts that stopped paying on `day`, with what they paid the day before.
@@ -81,9 +80,7 @@ def record_churn_events(*, day: date) -> dict[str, int]:
     )
     already_open = {
         event.account_id: event
-        for event in ChurnEvent.objects.filter(
-            account_id__in=list(lost), reactivated_on__isnull=True
-        )
+        for event in ChurnEvent.objects.still_open().filter(account_id__in=list(lost))
     }
     for account_id, event in already_open.items():
         if event.mrr_lost == 0 and event.churned_on <= day:

@@ -270,9 +270,17 @@ class ChurnType(models.TextChoices):
     INVOLUNTARY = "involuntary", _("Involuntary (payment failed or expired)")
 
 
+class ChurnEventQuerySet(models.QuerySet["ChurnEvent"]):
+    def still_open(self) -> ChurnEventQuerySet:
+        """Churns not reactivated since: the account is churned now (at most one per account)."""
+        return self.filter(reactivated_on__isnull=True)
+
+
 class ChurnEvent(models.Model):
     """An account's churn: created once per churn, when the nightly run sees its MRR reach 0 or a
     CSM marks it; the owner then completes the why. A later reactivation links back here."""
+
+    objects = ChurnEventQuerySet.as_manager()
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="churn_events")
     churned_on = models.DateField(_("churned on"))

@@ -214,9 +214,7 @@ def _churned(account_field: str = "account_id") -> Exists:
     """The row's account has churned: an open ChurnEvent (recorded by the nightly run when its
     MRR reached 0, or marked by hand while it still pays), not reactivated since. A churned
     account is never surveyed, except by the exit survey that asks why it left."""
-    return Exists(
-        ChurnEvent.objects.filter(account_id=OuterRef(account_field), reactivated_on__isnull=True)
-    )
+    return Exists(ChurnEvent.objects.still_open().filter(account_id=OuterRef(account_field)))
 
 
 def _check_survey(survey: Survey) -> None:
@@ -236,9 +234,7 @@ def send_invitation(*, survey: Survey, contact: Contact, sent_by: User | None = 
         raise SendError("contact", _("This contact has no email address."))
     if (
         not survey.is_exit_survey
-        and ChurnEvent.objects.filter(
-            account_id=contact.account_id, reactivated_on__isnull=True
-        ).exists()
+        and ChurnEvent.objects.still_open().filter(account_id=contact.account_id).exists()
     ):
         raise SendError(
             "survey", _("This account has churned: only the exit survey can be sent to it.")
