@@ -247,6 +247,32 @@ class HealthScore(models.Model):
         return f"{self.account_id} {self.day}: {self.score} {self.band}"
 
 
+class IngestionWarningSource(models.TextChoices):
+    SEGMENT = "segment", _("Segment / RudderStack")
+    STRIPE = "stripe", _("Stripe")
+
+
+class IngestionWarning(models.Model):
+    """Something an integration sent that could not be stored (an unknown account, a user linked
+    to no account, a bad timestamp, an unknown Stripe customer, another currency …). Kept so a
+    wrong integration shows on the managers' ingestion-warnings page instead of failing silently.
+    `cause` is a short stable slug per source (listed in docs/api.md), `message` the words a
+    manager reads, `example` the offending payload (trimmed)."""
+
+    source = models.CharField(max_length=16, choices=IngestionWarningSource.choices)
+    cause = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+    example = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["source", "cause", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.cause}: {self.message}"
+
+
 # --- Nightly run ----------------------------------------------------------------------------------
 
 
