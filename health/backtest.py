@@ -70,6 +70,10 @@ class Rate:
     def rate(self) -> float | None:
         return self.churned / self.rows if self.rows else None
 
+    @property
+    def percent(self) -> float | None:
+        return None if self.rate is None else self.rate * 100
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -102,6 +106,10 @@ class Report:
     @property
     def churn_rate(self) -> float | None:
         return self.overall.churned / self.overall.rows if self.overall.rows else None
+
+    @property
+    def churn_percent(self) -> float | None:
+        return None if self.churn_rate is None else self.churn_rate * 100
 
 
 def agreement(values: Sequence[float], churned: Sequence[bool]) -> Agreement:
