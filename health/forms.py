@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
@@ -80,7 +81,7 @@ class ScorecardForm(forms.Form):
                 required=False,
                 initial=measure.enabled,
             )
-            self.fields[f"{key}-weight"] = forms.IntegerField(
+            self.fields[self.measure_weight_name(key)] = forms.IntegerField(
                 label=_("Weight of %(measure)s") % {"measure": measure.label},
                 min_value=0,
                 max_value=MAX_WEIGHT,
@@ -109,6 +110,33 @@ class ScorecardForm(forms.Form):
         # The fields sit in table cells without their own <label>: name them for screen readers.
         for field in self.fields.values():
             field.widget.attrs.setdefault("aria-label", str(field.label))
+
+    @staticmethod
+    def measure_weight_name(key: str) -> str:
+        return f"{key}-weight"
+
+    def prefill_weights(self, query: Mapping[str, str]) -> list[str]:
+        """Start the form with the measure weights a link carries (`?<key>-weight=<n>`, the
+        backtest's suggested weights) and its `reason`; nothing is saved until the form is. Returns
+        an error per value that is not a weight (named by its field), which is then ignored."""
+        errors = []
+        for measure in self.measures:
+            name = self.measure_weight_name(measure.key)
+            if name not in query:
+                continue
+            text = query[name].strip()
+            if not text.isdigit() or int(text) > MAX_WEIGHT:
+                errors.append(
+                    str(
+                        _("%(field)s: give a whole number from 0 to %(max)s")
+                        % {"field": name, "max": MAX_WEIGHT}
+                    )
+                )
+                continue
+            self.initial[name] = int(text)
+        if query.get("reason"):
+            self.initial["reason"] = query["reason"][: self.fields["reason"].max_length or 500]
+        return errors
 
     @staticmethod
     def weight_name(key: str, tier: str, stage: str) -> str:

@@ -213,15 +213,26 @@ def combine(entries: Iterable[tuple[str, Decimal | None, int, Grid]]) -> Score |
         for key, raw, weight, rows in entries
         if raw is not None and weight > 0
     ]
-    total_weight = sum(weight for _key, _raw, weight, _score in present)
-    if not total_weight:
+    exact = weighted_mean((score, weight) for _key, _raw, weight, score in present)
+    if exact is None:
         return None
+    total_weight = sum(weight for _key, _raw, weight, _score in present)
     measures = tuple(
         MeasureResult(key, raw, score, weight, Decimal(weight * score) / total_weight)
         for key, raw, weight, score in present
     )
-    exact = Decimal(sum(weight * score for _k, _r, weight, score in present)) / total_weight
     return Score(exact, measures)
+
+
+def weighted_mean(scored: Iterable[tuple[int, int]]) -> Decimal | None:
+    """Σ(weight × score) / Σ(weight) over (measure score, weight) pairs: the overall score of the
+    measures present. None when no weight is above 0. (The backtest re-weights stored measure
+    scores with it.)"""
+    pairs = [(score, weight) for score, weight in scored if weight > 0]
+    total_weight = sum(weight for _score, weight in pairs)
+    if not total_weight:
+        return None
+    return Decimal(sum(weight * score for score, weight in pairs)) / total_weight
 
 
 @dataclass(frozen=True)

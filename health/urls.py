@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from health import api, views
+from health import api, backtest_views, views
 
 app_name = "health"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("settings/scorecard/", views.scorecard, name="scorecard"),
+    path("settings/scorecard/backtest/", backtest_views.backtest, name="backtest"),
     path(
         "accounts/<str:external_id>/health/override/",
         views.health_override,

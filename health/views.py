@@ -96,6 +96,9 @@ def scorecard(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect("health:scorecard")
     else:
         form = ScorecardForm(scorecard=current)
+        # A link may open the form with weights filled in (the backtest's suggested weights).
+        for error in form.prefill_weights(request.GET):
+            messages.error(request, error)
     # Weights for a tier within a stage are kept and applied but not edited here; listed so a
     # manager knows they exist. list(): rendered once.
     combined = list(WeightOverride.objects.exclude(tier="").exclude(stage="").order_by("key"))

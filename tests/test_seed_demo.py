@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -215,9 +215,13 @@ def test_the_command_prints_the_counts_and_the_demo_logins(db):
     # Seeded for 180 days; the nightly run then drops raw events past the 90-day retention.
     assert re.search(r"and \d+ usage events", out.getvalue())
     assert UsageEvent.objects.exists()
-    # The demo has 90 days of health history, scored by the nightly pipeline.
+    # The demo has 90 days of health history, scored by the nightly pipeline, and before them
+    # the first day of each of ten months (for the backtest).
     assert "nightly pipeline for the last 90 days" in out.getvalue()
-    assert HealthScore.objects.dates("day", "day").count() == 90
+    days = list(HealthScore.objects.dates("day", "day"))
+    assert len([d for d in days if d > date(2026, 3, 14) - timedelta(days=90)]) == 90
+    history = [d for d in days if d <= date(2026, 3, 14) - timedelta(days=90)]
+    assert len(history) == 10 and all(d.day == 1 for d in history)
     assert "maya@demo.example (CSM) or sam@demo.example (manager), password: demo" in out.getvalue()
 
 

@@ -19,14 +19,16 @@ The shape is chosen so the health measures (health.scoring) mean something:
 - Customers live today follow one of three archetypes: healthy (steady or slowly growing, broad
   feature use), lukewarm (fewer users, fewer features, steady) and declining (usage falling over
   the last 30–60 days, features narrowing, light users dropping off).
-- Usage decline precedes churn: every stretch that ends fades out over the 45–60 days before its
-  end to almost nothing, and nothing happens from the end date on.
+- Usage decline precedes churn, strongly but not always: most stretches that end fade out over
+  the 45–60 days before their end, to between almost nothing and a quarter of their usual use;
+  about one in eight ends abruptly (a budget cut, an acquisition) with no fade at all. Nothing
+  happens from the end date on.
 - New accounts ramp up over their 30 onboarding days (users join, features are discovered);
   reactivated accounts come back faster.
 - Billing: payment_succeeded on every billing date of a paid subscription (monthly plans monthly,
   annual plans yearly). A few charges fail and succeed on a retry a few days later, more often
-  for accounts heading to churn; for involuntary churn the last charges fail and nothing
-  succeeds before the subscription lapses.
+  for accounts heading to churn; for involuntary churn the card fails from three to six weeks
+  before the subscription lapses, retried about weekly, and nothing succeeds after that.
 """
 
 from __future__ import annotations
@@ -95,7 +97,9 @@ DECLINE_DAYS = (30, 60)
 DECLINE_FLOOR = (0.0, 0.3)
 # Before a stretch ends, usage fades over 45–60 days to this share.
 CHURN_DECLINE_DAYS = (45, 60)
-CHURN_FLOOR = 0.03
+CHURN_FLOOR = (0.02, 0.25)
+# Share of stretches that end without any fade before it.
+ABRUPT_CHURN_SHARE = 0.12
 # Onboarding: usage starts at this share and reaches full over the ramp.
 RAMP_FLOOR = 0.25
 ONBOARDING_DAYS = 30
@@ -108,10 +112,14 @@ STEP_S = (60, 900)
 
 PAYMENT_FAILURE_RATE = {HEALTHY: 0.02, LUKEWARM: 0.05, DECLINING: 0.08}
 # In the fading months before churn, charges fail more often.
-CHURN_PAYMENT_FAILURE_RATE = 0.15
+CHURN_PAYMENT_FAILURE_RATE = 0.2
 # Share of accounts whose churn is involuntary: the card fails until the subscription lapses.
 INVOLUNTARY_CHURN_SHARE = 0.3
 RETRY_DAYS = (1, 5)
+# Involuntary churn: the first failed charge comes this many days before the lapse, and the card
+# is retried every DUNNING_RETRY_DAYS until the day before it.
+DUNNING_START_DAYS = (21, 42)
+DUNNING_RETRY_DAYS = (5, 9)
 
 
 class PlannedEvent(NamedTuple):
@@ -154,6 +162,7 @@ class _Profile:
     decline_days: int
     decline_floor: float
     churn_decline_days: int
+    churn_floor: float  # 1.0: this account's stretches end abruptly, without fading
     involuntary: bool
 
 
@@ -250,6 +259,7 @@ def _draw_profile(
         decline_days=decline_days,
         decline_floor=rng.uniform(*DECLINE_FLOOR),
         churn_decline_days=rng.randint(*CHURN_DECLINE_DAYS),
+        churn_floor=1.0 if rng.random() < ABRUPT_CHURN_SHARE else rng.uniform(*CHURN_FLOOR),
         involuntary=rng.random() < INVOLUNTARY_CHURN_SHARE,
     )
 
@@ -271,7 +281,7 @@ def _level(profile: _Profile, run: _Run, day: date, first_day: date) -> float:
         left = (run.end - day).days
         if left < profile.churn_decline_days:
             share = left / profile.churn_decline_days
-            level *= CHURN_FLOOR + (1 - CHURN_FLOOR) * share**1.5
+            level *= profile.churn_floor + (1 - profile.churn_floor) * share**1.5
     elif profile.archetype == DECLINING and day > profile.decline_start:
         done = (day - profile.decline_start).days / profile.decline_days
         level *= 1 - (1 - profile.decline_floor) * done
@@ -350,7 +360,11 @@ def _plan_billing(
             lapsing = _paid_on(planned.subscriptions, run.end - timedelta(days=1))
             if lapsing:
                 last_try = run.end - timedelta(days=1)
-                dunning = sorted({last_try - timedelta(days=rng.randint(7, 13)), last_try})
+                day = run.end - timedelta(days=rng.randint(*DUNNING_START_DAYS))
+                while day < last_try:
+                    dunning.append(day)
+                    day += timedelta(days=rng.randint(*DUNNING_RETRY_DAYS))
+                dunning.append(last_try)
         for day in in_run:
             if dunning and day >= dunning[0]:
                 break

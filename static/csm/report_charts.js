@@ -1,4 +1,5 @@
-// The KPI report pages' charts (churn analysis, health and saves, experiment results): draws every
+// The KPI report pages' charts (churn analysis, health and saves, experiment results, the
+// scorecard's backtest): draws every
 // <canvas data-report-chart="ID" data-kind="..."> from the JSON in <script id="ID">, on page load
 // and again for content htmx swaps in. Chart.js is vendored in static/vendor.
 (function () {
@@ -81,7 +82,56 @@
     });
   }
 
-  var kinds = { benchmark: benchmark, groups: groups,
+  // The backtest's ROC curve: data.points [{x, y}] from (0, 0) to (1, 1), with the diagonal a
+  // coin would draw.
+  function roc(canvas, data) {
+    new Chart(canvas, {
+      type: "scatter",
+      data: { datasets: [
+        { label: data.label, data: data.points, showLine: true, borderColor: "#2563eb",
+          backgroundColor: "#2563eb", borderWidth: 2, pointRadius: 0, pointHitRadius: 4 },
+        { label: data.chance_label, data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], showLine: true,
+          borderColor: "#94a3b8", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0 },
+      ] },
+      options: Object.assign({}, base, {
+        plugins: { legend: { position: "bottom" } },
+        scales: {
+          x: { min: 0, max: 1, title: { display: true, text: data.x_label } },
+          y: { min: 0, max: 1, title: { display: true, text: data.y_label } },
+        },
+      }),
+    });
+  }
+
+  // Horizontal bars on a 0-1 scale (each measure's AUC) with a dashed line at data.reference.
+  var reference = {
+    id: "reference",
+    afterDatasetsDraw: function (chart, _args, options) {
+      if (options.value === undefined) return;
+      var x = chart.scales.x.getPixelForValue(options.value), area = chart.chartArea, ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = "#64748b"; ctx.setLineDash([6, 4]); ctx.lineWidth = 1.5;
+      ctx.beginPath(); ctx.moveTo(x, area.top); ctx.lineTo(x, area.bottom); ctx.stroke();
+      ctx.restore();
+    },
+  };
+
+  function scale(canvas, data) {
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: data.labels, datasets: [{ data: data.values, borderRadius: 3,
+        backgroundColor: data.values.map(function (v) { return v !== null && v > data.reference ? "#2563eb" : "#cbd5e1"; }) }] },
+      options: Object.assign({}, base, {
+        indexAxis: "y",
+        plugins: { legend: { display: false }, reference: { value: data.reference },
+                   tooltip: { callbacks: { label: function (ctx) { return ctx.parsed.x === null ? "—" : ctx.parsed.x.toFixed(3); } } } },
+        scales: { x: { min: 0, max: 1, title: { display: !!data.x_label, text: data.x_label } } },
+      }),
+      plugins: [reference],
+    });
+  }
+
+  var kinds = { benchmark: benchmark, groups: groups, roc: roc, scale: scale,
                 stacked: function (c, d) { bars(c, d, true); }, bars: function (c, d) { bars(c, d, false); } };
 
   function draw(canvas) {

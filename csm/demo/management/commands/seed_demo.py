@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD, MAX_MONTHS
 from csm.demo.churns import seed_churn_records
+from csm.demo.history import HISTORY_MONTHS, score_history, usage_days_needed
 from csm.demo.seed import seed_demo
 from csm.demo.surveys import seed_survey_history
 from csm.demo.workflow import simulate_risk_work
@@ -20,8 +21,9 @@ from health.queries import HISTORY_DAYS
 
 class Command(BaseCommand):
     help = (
-        "Seed demo users, accounts, contacts, subscription histories and 180 days of usage "
-        "events, unless the database already has accounts."
+        "Seed demo users, accounts, contacts, subscription histories and usage events (180 "
+        "days, or more for the health history the backtest reads), unless the database already "
+        "has accounts."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -43,7 +45,14 @@ class Command(BaseCommand):
                 self.stdout.write(self._logins())
             return
 
-        counts = seed_demo(accounts=accounts, months=months, seed=seed, today=timezone.localdate())
+        today = timezone.localdate()
+        counts = seed_demo(
+            accounts=accounts,
+            months=months,
+            seed=seed,
+            today=today,
+            usage_days=usage_days_needed(today),
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {counts['users']} users, {counts['accounts']} accounts, "
@@ -59,6 +68,13 @@ class Command(BaseCommand):
         # The same pipeline as every night, over the days the health chart shows, so the demo's
         # accounts have a health history to show.
         yesterday = timezone.localdate() - timedelta(days=1)
+        # Before the nightly backfill (it deletes raw events past the retention): scores on the
+        # first day of the months before, for the backtest.
+        score_history(yesterday=yesterday)
+        self.stdout.write(
+            f"Scored the first day of each of the {HISTORY_MONTHS} months before the last "
+            f"{HISTORY_DAYS} days (for the backtest)."
+        )
         days = run_nightly(day=yesterday, first_day=yesterday - timedelta(days=HISTORY_DAYS - 1))
         self.stdout.write(f"Ran the nightly pipeline for the last {len(days)} days.")
         simulate_risk_work(seed=seed, today=yesterday)
