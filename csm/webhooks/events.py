@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +44,7 @@ class Event:
     def payload(self) -> dict[str, Any]:
         return {
             "type": self.type,
-            "timestamp": self.timestamp.astimezone(timezone.UTC).isoformat(),
+            "timestamp": self.timestamp.astimezone(UTC).isoformat(),
             "data": self.data,
         }
 
