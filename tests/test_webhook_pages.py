@@ -13,14 +13,6 @@ from django.utils import timezone
 from accounts.models import AuditEntry
 from csm.webhooks.models import TEST_EVENT, WebhookDelivery, WebhookEndpoint
 from csm.webhooks.services import create_endpoint
-from tests.webhook_receiver import Receiver, free_port
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver(port=free_port()).start()
-    yield server
-    server.stop()
 
 
 def test_a_manager_adds_an_endpoint_and_sees_its_secret_once(maggie_client):
@@ -69,7 +61,10 @@ def test_csms_cannot_see_or_change_webhooks(alice_client):
 
 
 def test_the_test_button_delivers_and_the_log_shows_it(
-    maggie_client, receiver, django_capture_on_commit_callbacks
+    maggie_client,
+    receiver,
+    django_capture_on_commit_callbacks,
+    tasks_in_process,
 ):
     endpoint = create_endpoint(
         url=receiver.url, events=["risk.opened"], kind="slack", actor=None

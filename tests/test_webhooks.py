@@ -28,13 +28,6 @@ D = date(2026, 11, 22)
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def receiver():
-    server = Receiver(port=free_port()).start()
-    yield server
-    server.stop()
-
-
 def endpoint(url, *, kind=EndpointKind.STANDARD, events=("risk.opened", "risk.resolved")):
     return create_endpoint(url=url, events=list(events), kind=kind, actor=None)
 
@@ -48,7 +41,11 @@ def open_red_item(account=None):
 
 
 def test_a_risk_item_opening_reaches_a_standard_endpoint_signed(
-    db, receiver, settings, django_capture_on_commit_callbacks
+    db,
+    receiver,
+    settings,
+    django_capture_on_commit_callbacks,
+    tasks_in_process,
 ):
     settings.SITE_URL = "https://csm.example.com"
     created = endpoint(receiver.url)
@@ -72,7 +69,12 @@ def test_a_risk_item_opening_reaches_a_standard_endpoint_signed(
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("sent", 1, 200)
 
 
-def test_a_tampered_body_fails_verification(db, receiver, django_capture_on_commit_callbacks):
+def test_a_tampered_body_fails_verification(
+    db,
+    receiver,
+    django_capture_on_commit_callbacks,
+    tasks_in_process,
+):
     created = endpoint(receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
         open_red_item()
@@ -82,7 +84,11 @@ def test_a_tampered_body_fails_verification(db, receiver, django_capture_on_comm
 
 
 def test_a_slack_endpoint_gets_text_and_blocks_with_a_link(
-    db, receiver, settings, django_capture_on_commit_callbacks
+    db,
+    receiver,
+    settings,
+    django_capture_on_commit_callbacks,
+    tasks_in_process,
 ):
     settings.SITE_URL = "https://csm.example.com"
     endpoint(receiver.url, kind=EndpointKind.SLACK)
@@ -156,7 +162,7 @@ def test_rerunning_the_nightly_day_queues_nothing_twice(db, receiver):
 
 
 def test_redis_down_keeps_the_delivery_pending_for_beats_drain(
-    redis_down,  # noqa: F811
+    redis_down,  # noqa: F811 (the fixture imported above)
     db,
     receiver,
     django_capture_on_commit_callbacks,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +20,7 @@ class Received:
 class Receiver:
     port: int
     status: int = 200
+    delay: float = 0.0  # seconds before answering (a slow receiver)
     requests: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -33,6 +35,7 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
+                time.sleep(receiver.delay)
                 receiver.requests.append(
                     Received({k.lower(): v for k, v in self.headers.items()}, body)
                 )
