@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import translation
 from standardwebhooks.webhooks import Webhook
 
 from csm.webhooks.delivery import PAUSE_AFTER_FAILURES, drain_webhooks
@@ -26,6 +27,13 @@ from tests.webhook_receiver import Receiver, free_port
 
 D = date(2026, 11, 22)
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def the_day_after_d():
+    """The nightly for D runs on the morning after: its events are recent, so they are sent."""
+    with time_machine.travel(START, tick=True):
+        yield
 
 
 def endpoint(url, *, kind=EndpointKind.STANDARD, events=("risk.opened", "risk.resolved")):
@@ -215,6 +223,27 @@ def test_a_few_failures_in_an_hour_do_not_pause(db):
     hook = WebhookEndpoint.objects.get()
     assert hook.consecutive_failures >= 5
     assert hook.paused_at is None
+
+
+def test_a_backfilled_past_day_sends_no_risk_events(db, receiver):
+    endpoint(receiver.url)
+    with time_machine.travel(START + timedelta(days=3)):
+        open_red_item()
+    assert WebhookDelivery.objects.count() == 0
+
+
+def test_payload_words_are_in_the_installations_language(db, receiver, settings):
+    """The band's name in the summary is translated (the catalogue has it); the keys are not."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    endpoint(receiver.url, events=["health.band_changed"])
+    account = AccountFactory()
+    HealthScoreFactory(account=account, day=D - timedelta(days=1), score=80)
+    HealthScoreFactory(account=account, day=D, score=40)
+    with translation.override("en"):  # the request of a manager who reads English
+        emit_band_changes(day=D)
+    data = WebhookDelivery.objects.get().payload["data"]
+    assert "红" in data["summary"]
+    assert data["band"] == "red"
 
 
 def test_only_endpoints_wanting_the_event_get_it(db, receiver):

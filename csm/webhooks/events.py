@@ -6,7 +6,8 @@ Every payload is `{"type", "timestamp", "data": {"account": {"external_id", "nam
 (where there are any) lists `{"key", "text"}`, and the account's `url` is its page.
 
 Call the emitters inside the transaction of the change they report: the delivery rows commit with
-it, and the drain is asked for only once it has committed.
+it, and the drain is asked for only once it has committed. Their words are in the installation's
+language (LANGUAGE_CODE), whoever's request caused them (DESIGN §5 "Language of contracts").
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, User
+from csm.webhooks.language import in_site_language
 from csm.webhooks.models import TEST_EVENT, EventType, WebhookDelivery, WebhookEndpoint
 from csm.webhooks.tasks import request_webhook_drain
 from csm.workflow.models import RiskItem
@@ -72,6 +74,7 @@ def queue_events(events: Iterable[Event]) -> int:
     return len(rows)
 
 
+@in_site_language
 def queue_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
     """The page's "Send test event": one delivery to this endpoint only, paused or not."""
     event = Event(
@@ -139,7 +142,13 @@ def risk_event(item: RiskItem, change: str) -> Event:
     return Event(type=event_type, id=_stable_id(*key), data=data)
 
 
+@in_site_language
 def emit_risk_changes(items: list[RiskItem], change: str) -> int:
+    """risk.opened / risk.updated / risk.resolved for the items. Items opened or updated by a
+    nightly backfill of a past day (before yesterday) send nothing, as its emails do not."""
+    if change != "resolved":
+        recent = timezone.localdate() - timedelta(days=1)
+        items = [item for item in items if item.updated_on >= recent]
     if not items or not WebhookEndpoint.objects.exists():
         return 0
     accounts = Account.objects.in_bulk([item.account_id for item in items])
@@ -151,6 +160,7 @@ def emit_risk_changes(items: list[RiskItem], change: str) -> int:
 # --- Health bands --------------------------------------------------------------------------------
 
 
+@in_site_language
 def emit_band_changes(*, day: date) -> int:
     """health.band_changed for every account whose band on `day` differs from its band the day
     before: one query (each score with the previous day's band beside it)."""
@@ -200,6 +210,7 @@ def emit_band_changes(*, day: date) -> int:
 # --- Surveys, churn, tasks ----------------------------------------------------------------------
 
 
+@in_site_language
 def emit_survey_answered(response: Response) -> int:
     if not WebhookEndpoint.objects.exists():
         return 0
@@ -230,6 +241,7 @@ def emit_survey_answered(response: Response) -> int:
     return queue_events([event])
 
 
+@in_site_language
 def emit_churn_recorded(*, account_ids: list[int], day: date) -> int:
     """churn.recorded for the accounts whose churn was recorded on `day` (the nightly's or a
     CSM's mark)."""
@@ -259,6 +271,7 @@ def emit_churn_recorded(*, account_ids: list[int], day: date) -> int:
     return queue_events(events)
 
 
+@in_site_language
 def emit_task_overdue(*, account: Account, title: str, due_on: date, assignee: User | None) -> int:
     """task.overdue for one task (the Task model's overdue check calls this)."""
     data = {

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from csm.webhooks.language import in_site_language
+
 # Slack refuses a section text over 3,000 characters.
 MAX_SECTION = 3000
 
@@ -16,6 +18,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+@in_site_language
 def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
     data = payload.get("data", {})
     account = data.get("account") or {}
