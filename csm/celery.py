@@ -30,4 +30,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    # Outbound webhooks (csm.webhooks.delivery): every minute, so an alert whose immediate drain
+    # could not be enqueued (Redis down) or whose retry came due waits at most that long.
+    # Expires before the next one, like the outbox's.
+    "drain-webhooks": {
+        "task": "csm.webhooks.tasks.drain_webhooks_task",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
 }

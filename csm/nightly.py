@@ -21,6 +21,7 @@ from csm.kpis.models import KpiSnapshot, MrrMovement
 from csm.kpis.snapshots import refresh_kpis
 from csm.lib.tasks import request_drain
 from csm.nightly_lock import nightly_lock
+from csm.webhooks.events import emit_band_changes
 from csm.workflow.blueprints import create_blueprints
 from csm.workflow.models import RiskItem
 from csm.workflow.risk import refresh_risk_items
@@ -46,7 +47,9 @@ def run_one_day(day: date) -> dict[str, int]:
     1. Assign each account's tier by the tier rule (a manager's override wins).
     2. Roll up usage events per account and day, for `day` and the HEALTH_LATE_EVENT_DAYS before
        it (events that arrived late are counted).
-    3. Score every customer's health for `day` (health.services.recompute_health_scores).
+    3. Score every customer's health for `day` (health.services.recompute_health_scores), and
+       queue a `health.band_changed` webhook for each account whose band differs from the day
+       before (csm.webhooks.events), only when `day` is yesterday or today like the emails.
     4. Give any account without a success blueprint its segment's (csm.workflow.blueprints).
     5. Open, update and note the clearing of at-risk items by the rules (csm.workflow.risk).
     6. Queue usage-tip emails for tier C accounts due one (csm.lib.outbox), only when `day` is
@@ -69,6 +72,9 @@ def run_one_day(day: date) -> dict[str, int]:
                 first_day=day - timedelta(days=settings.HEALTH_LATE_EVENT_DAYS), last_day=day
             ),
             "health_scores": recompute_health_scores(day=day),
+            "band_change_webhooks": (
+                emit_band_changes(day=day) if day >= timezone.localdate() - timedelta(days=1) else 0
+            ),
             "blueprints_created": create_blueprints(),
             **refresh_risk_items(day=day),
             "tips_queued": (

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "csm.workflow",
     "csm.kpis",
     "csm.apps.ProjectConfig",
+    "csm.webhooks",
     "csm.demo",
 ]
 
@@ -239,6 +240,8 @@ API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 # --- Surveys (feedback) ------------------------------------------------------------------------
 
 # The address emailed links start with (no request is around when the nightly run sends them).
+# Outbound webhooks (csm.webhooks): how long a receiver may take to answer one delivery.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # A survey link works this many days after it was sent (DESIGN §5: 30).
 SURVEY_TOKEN_DAYS = env.int("SURVEY_TOKEN_DAYS", default=30)

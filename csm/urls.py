@@ -43,6 +43,7 @@ urlpatterns = [
     ),
     path("", include("feedback.urls")),
     path("", include("accounts.outbox_urls")),
+    path("", include("csm.webhooks.urls")),
     path("admin/", admin.site.urls),
 ]
 

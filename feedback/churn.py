@@ -28,7 +28,7 @@ from accounts.audit import record_changes
 from accounts.models import Account, Subscription, User
 from feedback import services
 from feedback.models import ChurnCategory, ChurnEvent, ChurnType, Competitor, Survey
-from feedback.signals import accounts_churned
+from feedback.signals import accounts_churned, churn_recorded
 
 NOTE_MAX_CHARS = 2000
 # How far back a CSM may date a churn they mark by hand.
@@ -97,6 +97,9 @@ def record_churn_events(*, day: date) -> dict[str, int]:
     # 3. The churned accounts' open risk items close as churned (the workflow's receiver): the
     #    queue's outcome is known, and save rates must not count a churn as a save.
     answers = accounts_churned.send(sender=ChurnEvent, account_ids=sorted(lost), day=day)
+    churn_recorded.send(
+        sender=ChurnEvent, account_ids=sorted(set(lost) - set(already_open)), day=day
+    )
     closed = sum(count for _receiver, count in answers)
     return {
         "churns_recorded": len(created),
@@ -285,6 +288,7 @@ def _record_mark(*, account: Account, by: User, day: date, note: str) -> ChurnEv
         reason=note,
         account=account,
     )
+    churn_recorded.send(sender=ChurnEvent, account_ids=[account.pk], day=day)
     return event
 
 

@@ -30,7 +30,7 @@ from csm.lib.outbox import queue_email
 from csm.lib.tasks import request_drain
 from feedback.models import ChurnEvent, Invitation, Response, Survey, SurveyKind
 from feedback.scores import LOW_SCORE_MAX, NPS_DETRACTOR_MAX
-from feedback.signals import detractor_answered
+from feedback.signals import detractor_answered, survey_answered
 from feedback.tagging import tag_response
 from feedback.tokens import make_token, new_nonce, read_token
 
@@ -495,6 +495,7 @@ def record_response(
         if response.is_detractor:
             # The workflow opens the risk item and emails the owner, in this transaction.
             detractor_answered.send(sender=Response, response=response)
+        survey_answered.send(sender=Response, response=response)
     invitation.answered_at = now
     _tag(response)
     return response

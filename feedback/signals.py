@@ -12,3 +12,10 @@ detractor_answered = Signal()
 # The nightly run found accounts whose MRR reached 0 on `day`: sent with `account_ids` and
 # `day`. Receivers return how many open items they closed (the workflow's risk items).
 accounts_churned = Signal()
+
+# A survey answer was stored (any score): sent with `response`. Outbound webhooks report it.
+survey_answered = Signal()
+
+# Churns were recorded on `day` (by the nightly run, or marked by hand): sent with `account_ids`
+# and `day`. Outbound webhooks report them.
+churn_recorded = Signal()

@@ -6,8 +6,10 @@ import pytest
 import time_machine
 
 from accounts.models import Role
+from csm.celery import app
 from tests.factories import UserFactory
 from tests.tips import LOCMEM, NOW
+from tests.webhook_receiver import Receiver, free_port
 
 
 @pytest.fixture
@@ -35,6 +37,24 @@ def alice_client(client, alice):
 def maggie_client(client, maggie):
     client.force_login(maggie)
     return client
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP server in a thread for the outbound webhook tests (tests/webhook_receiver.py)."""
+    server = Receiver(port=free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tasks_in_process():
+    """Celery runs the drain in-process, as in the embedded default, also when the suite runs
+    with REDIS_URL set (no worker there)."""
+    before = app.conf.task_always_eager
+    app.conf.update(task_always_eager=True)
+    yield
+    app.conf.update(task_always_eager=before)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ SETUP_NAVS = (
     "competitors",
     "api_keys",
     "outbox",
+    "webhooks",
 )
 
 

@@ -42,9 +42,12 @@ def retry_now(pk: int) -> bool:
     )
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """How long to wait after the `attempts`-th failed send."""
-    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_MAX)
+def retry_delay(
+    attempts: int, *, first: timedelta = RETRY_FIRST, most: timedelta = RETRY_MAX
+) -> timedelta:
+    """How long to wait after the `attempts`-th failed send: `first`, doubling each time, at most
+    `most` (the outbox's defaults; outbound webhooks pass their own)."""
+    return min(first * 2 ** max(attempts - 1, 0), most)
 
 
 def drain_outbox(limit: int = 200) -> int:

@@ -18,6 +18,7 @@ from csm.lib.tasks import request_drain
 from csm.workflow.models import RiskItem, RiskReason
 from csm.workflow.risk import detractor_words, risk_priority
 from csm.workflow.risk_actions import checklist_for
+from csm.workflow.signals import risk_items_changed
 from feedback.models import Response
 
 DETRACTOR_EMAIL = "detractor"
@@ -51,6 +52,7 @@ def flag_detractor(response: Response) -> RiskItem:
                     priority=_priority(mrr, [reason]),
                     checklist=checklist_for([RiskReason.DETRACTOR]),
                 )
+            risk_items_changed.send(sender=RiskItem, items=[item], change="opened")
         except IntegrityError:  # another answer opened it meanwhile
             item = RiskItem.objects.open().get(account=account)
     if item.reasons != [reason]:
@@ -60,6 +62,7 @@ def flag_detractor(response: Response) -> RiskItem:
         item.cleared_on = None
         item.updated_on = max(item.updated_on, day)
         item.save(update_fields=["reasons", "priority", "cleared_on", "updated_on"])
+        risk_items_changed.send(sender=RiskItem, items=[item], change="updated")
     _notify_owner(account, response, words)
     return item
 

@@ -30,6 +30,7 @@ from accounts.models import Account
 from csm.lib.bulk import update_rows
 from csm.workflow.models import Milestone, RiskItem, RiskReason
 from csm.workflow.risk_actions import checklist_for as save_play_checklist
+from csm.workflow.signals import risk_items_changed
 from csm.workflow.touches import with_next_touch_due
 from feedback.services import detractor_answers, local_day_bounds
 from health.models import HealthScore
@@ -288,4 +289,6 @@ def refresh_risk_items(
         RiskItem.objects.bulk_create(created, batch_size=1000)
         update_rows(RiskItem, [(item, [*CHANGING_FIELDS, "updated_on"]) for item in updated])
         update_rows(RiskItem, [(item, ["cleared_on"]) for item in cleared])
+        risk_items_changed.send(sender=RiskItem, items=created, change="opened")
+        risk_items_changed.send(sender=RiskItem, items=updated, change="updated")
     return {"risk_opened": len(created), "risk_updated": len(updated), "risk_cleared": len(cleared)}

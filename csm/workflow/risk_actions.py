@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_changes, update_audited
 from accounts.models import Role, User
 from csm.workflow.models import Resolution, RiskItem, RiskReason, SavePlay
+from csm.workflow.signals import risk_items_changed
 from feedback.churn import churn_for_risk_resolution
 
 SNOOZE_MAX_DAYS = 90
@@ -158,6 +159,7 @@ def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: 
         if resolution == Resolution.CHURNED:
             # The account's churn record: its open one if the nightly or a CSM made it already.
             churn_for_risk_resolution(account=item.account, by=actor, note=note)
+        risk_items_changed.send(sender=RiskItem, items=[locked], change="resolved")
     _refresh(item, locked, "resolution", "resolution_note", "resolved_at", "resolved_by")
     return item
 

@@ -30,6 +30,8 @@ from csm.demo.seed import seed_demo
 from csm.demo.surveys import seed_survey_history
 from csm.lib.outbox import queue_email
 from csm.nightly import run_nightly
+from csm.webhooks.models import WebhookDelivery, WebhookEndpoint
+from csm.webhooks.services import create_endpoint
 from csm.workflow.blueprints import share_token
 from csm.workflow.models import Blueprint
 from feedback.models import ChurnEvent, Invitation
@@ -64,6 +66,23 @@ def demo():
     failed = queue_email(kind="survey", to="failed@example.com", subject="Survey", body="Hi")
     failed.attempts, failed.last_error = 3, "SMTPRecipientsRefused: 550 no such user"
     failed.save(update_fields=["attempts", "last_error"])
+    # A webhook endpoint whose receiver is failing, so its page shows the warning and the log.
+    hook = create_endpoint(
+        url="https://hooks.example.com/csm", events=["risk.opened"], kind="standard", actor=None
+    ).endpoint
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(
+        consecutive_failures=2, failing_since=timezone.now()
+    )
+    WebhookDelivery.objects.create(
+        endpoint=hook,
+        event_type="risk.opened",
+        event_id="msg_a11y",
+        payload={},
+        status="failed",
+        attempts=2,
+        last_status_code=500,
+        last_error="HTTP 500 Internal Server Error",
+    )
 
 
 def violations(page) -> list[str]:
@@ -177,7 +196,13 @@ def test_every_page_a_user_sees_has_no_axe_violation(chromium, live_server, demo
     # The crawl reached the main pages of the role (a broken crawl must not pass by seeing none).
     assert {"home", "risk:list", "accounts:list", "accounts:detail", "kpis:cohorts"} <= seen
     if email == DEMO_MANAGER_EMAIL:
-        assert {"health:scorecard", "feedback:surveys", "outbox:list"} <= seen
+        assert {
+            "health:scorecard",
+            "feedback:surveys",
+            "outbox:list",
+            "webhooks:list",
+            "webhooks:detail",
+        } <= seen
 
 
 @pytest.mark.parametrize("lang", list(LANGUAGES))
