@@ -30,6 +30,7 @@ from accounts.models import Account
 from csm.lib.bulk import update_rows
 from csm.workflow.models import Milestone, RiskItem, RiskReason
 from csm.workflow.risk_actions import checklist_for as save_play_checklist
+from csm.workflow.task_list import sync_play_tasks_bulk
 from csm.workflow.touches import with_next_touch_due
 from feedback.services import detractor_answers, local_day_bounds
 from health.models import HealthScore
@@ -288,4 +289,5 @@ def refresh_risk_items(
         RiskItem.objects.bulk_create(created, batch_size=1000)
         update_rows(RiskItem, [(item, [*CHANGING_FIELDS, "updated_on"]) for item in updated])
         update_rows(RiskItem, [(item, ["cleared_on"]) for item in cleared])
+        sync_play_tasks_bulk([*created, *updated, *cleared], day=day)  # tasks follow the reasons
     return {"risk_opened": len(created), "risk_updated": len(updated), "risk_cleared": len(cleared)}
