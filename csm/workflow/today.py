@@ -46,9 +46,8 @@ class Today:
     per_csm: list[dict[str, Any]] = field(default_factory=list)
     # Experiment plays on the user's own treatment accounts (csm/workflow/plays.py).
     plays: list[ExperimentAssignment] = field(default_factory=list)
-    # The user's own open tasks due on the day or before, the oldest first, and how many.
+    # The user's own open tasks due on the day or before, the oldest first.
     tasks: list[Task] = field(default_factory=list)
-    task_count: int = 0
 
 
 def today_for(*, user: User, day: date) -> Today:
@@ -75,9 +74,12 @@ def today_for(*, user: User, day: date) -> Today:
 
     # A person's own tasks (assigned to them, or unassigned in their book), a manager's too: the
     # team's tasks are counted per CSM below, not listed.
-    my_tasks = Task.objects.due_by(day).of(user.pk)
-    tasks = list(my_tasks.select_related("account").order_by("due_on", "pk")[:LIST_LIMIT])
-    task_count = len(tasks) if len(tasks) < LIST_LIMIT else my_tasks.count()
+    tasks = list(
+        Task.objects.due_by(day)
+        .of(user.pk)
+        .select_related("account")
+        .order_by("due_on", "pk")[:LIST_LIMIT]
+    )
 
     touches_due = list(
         with_next_touch_due(
@@ -133,7 +135,6 @@ def today_for(*, user: User, day: date) -> Today:
         plays=list(plays_for(user=user, day=day, limit=LIST_LIMIT)),
         per_csm=per_csm,
         tasks=tasks,
-        task_count=task_count,
     )
     return result
 
