@@ -331,9 +331,7 @@ def test_a_rows_save_play_tasks_tick_from_the_queue(alice_client, alice):
     assert f'action="{reverse("tasks:done", args=[task.pk])}"' in body
     assert "0/2" in body
 
-    response = alice_client.post(
-        reverse("tasks:done", args=[task.pk]), {"next": "/risk/"}, **HTMX
-    )
+    response = alice_client.post(reverse("tasks:done", args=[task.pk]), {"next": "/risk/"}, **HTMX)
 
     assert response.status_code == 200
     assert f'id="task-{task.pk}"' in response.content.decode()
