@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from accounts.models import AuditEntry
 from csm.workflow import risk_actions, task_list
@@ -319,3 +320,73 @@ def test_a_task_assigned_to_someone_is_theirs_to_tick_but_not_another_csms(alice
     with pytest.raises(PermissionDenied):
         task_list.complete_task(actor=carol, task=task)
     assert task_list.complete_task(actor=bob, task=task) is True
+
+
+# --- on the account page -------------------------------------------------------------------------
+
+
+def test_the_account_page_shows_the_open_item_its_tasks_and_other_tasks(alice_client, alice):
+    account = AccountFactory(owner=alice)
+    item = RiskItemFactory(account=account)  # its save play: two tasks (factories.py)
+    task_list.complete_task(actor=alice, task=item.tasks.get(step=0))
+    TaskFactory(account=account, title="Send the training deck", due_on=TODAY)
+    TaskFactory(account=account, title="Old and done", status="done")
+
+    response = alice_client.get(reverse("accounts:detail", args=[account.external_id]))
+
+    work = response.context["work"]
+    assert work.item == item
+    assert [(t.title, t.status) for t in work.item_tasks] == [
+        ("Review the health measures with the account", "done"),
+        ("Agree a recovery plan", "open"),
+    ]
+    assert [t.title for t in work.other_tasks] == ["Send the training deck"]
+    body = response.content.decode()
+    assert "health score 30 (red)" in body
+    assert reverse("risk:item", args=[item.pk]) in body
+    assert reverse("tasks:add", args=[account.external_id]) in body
+
+
+def test_a_task_is_added_from_the_account_page(alice_client, alice):
+    account = AccountFactory(owner=alice)
+    page = reverse("accounts:detail", args=[account.external_id])
+
+    response = alice_client.post(
+        reverse("tasks:add", args=[account.external_id]),
+        {"title": "Plan the QBR", "assignee": str(alice.pk), "due_on": "2026-11-30", "next": page},
+    )
+
+    assert response.status_code == 302 and response.url == page
+    task = Task.objects.get()
+    assert (task.title, task.assignee, task.due_on, task.source) == (
+        "Plan the QBR",
+        alice,
+        date(2026, 11, 30),
+        "manual",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"title": "", "due_on": "2026-11-30"}, "Task: This field is required."),
+        ({"title": "Plan", "due_on": "someday"}, "Due on: Enter a valid date."),
+        ({"title": "Plan", "due_on": "2026-11-01"}, "Due on: The due date cannot be in the past."),
+        ({"title": "Plan", "due_on": "2026-11-30", "assignee": "999"}, "Assignee: Select a valid"),
+    ],
+)
+def test_bad_input_on_the_page_comes_back_with_the_field_named(alice_client, alice, data, error):
+    account = AccountFactory(owner=alice)
+    response = alice_client.post(reverse("tasks:add", args=[account.external_id]), data)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not Task.objects.exists()
+
+
+def test_a_csm_cannot_add_tasks_on_another_csms_account(alice_client, bob):
+    account = AccountFactory(owner=bob)
+    response = alice_client.post(
+        reverse("tasks:add", args=[account.external_id]), {"title": "x", "due_on": "2026-11-30"}
+    )
+    assert response.status_code in (403, 404)
+    assert not Task.objects.exists()
