@@ -207,7 +207,7 @@ def test_the_nightly_refresh_gives_items_their_play_tasks_and_follows_their_reas
     assert {status for status, _d, _k in play_tasks(item).values()} == {"not_needed"}
 
 
-# --- a touch's next step ---------------------------------------------------------------------------
+# --- a touch's next step ------------------------------------------------------------------------
 
 
 def test_a_touch_with_a_dated_next_step_makes_a_task_for_its_author(alice):

@@ -209,6 +209,32 @@ def account_work(account: Account, user: User) -> AccountWork:
     return AccountWork(item=item, item_tasks=mine, other_tasks=others)
 
 
+def task_rows(
+    *, account: Account | None = None, user: User | None = None, include_closed: bool = False
+) -> list[dict[str, Any]]:
+    """The `tasks --json` rows (docs/commands.md): open tasks unless `include_closed`, of one
+    account and/or assigned to one person, by due date. One query."""
+    tasks = Task.objects.all() if include_closed else Task.objects.open()
+    if account is not None:
+        tasks = tasks.filter(account=account)
+    if user is not None:
+        tasks = tasks.filter(assignee=user)
+    rows = tasks.order_by("due_on", "pk").values_list(
+        "account__external_id", "title", "assignee__email", "due_on", "status", "source"
+    )
+    return [
+        {
+            "account": external_id,
+            "title": title,
+            "assignee": email,
+            "due_on": due_on.isoformat(),
+            "done": status == TaskStatus.DONE,
+            "source": source,
+        }
+        for external_id, title, email, due_on, status, source in rows
+    ]
+
+
 # --- What people do -------------------------------------------------------------------------------
 
 
