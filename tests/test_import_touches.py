@@ -85,7 +85,7 @@ def test_every_bad_row_is_named_and_nothing_is_written(tmp_path, acme):
         "line 2: external_id: unknown account",
         "line 2: kind: must be one of call, meeting, email, note",
         "line 2: date: not a date (YYYY-MM-DD)",
-        "line 2: user_email: no such user",
+        "line 2: user_email: unknown user",
         "line 3: date: in the future",
         "line 4: next_step_due: required when next_step is given",
         "line 5: next_step_due: before the touch's date",

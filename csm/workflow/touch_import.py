@@ -117,7 +117,7 @@ def check_rows(text: str, *, today: date) -> TouchImport:
         if not values["user_email"]:
             problems.append(("user_email", "required"))
         elif author is None:
-            problems.append(("user_email", "no such user"))
+            problems.append(("user_email", "unknown user"))
         note = take("note", text_of(NOTE_MAX_CHARS))
         next_step = take("next_step", text_of(TITLE_MAX_CHARS))
         due = take("next_step_due", optional(parse_date))
