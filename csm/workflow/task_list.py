@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.access import check_can_change
 from accounts.audit import record_changes
 from accounts.models import Account, Role, User
-from csm.lib.bulk import update_rows
+from csm.lib.bulk import chunks, update_rows
 from csm.workflow.models import RiskItem, SavePlay, Task, TaskSource, TaskStatus, Touch
 
 TITLE_MAX_CHARS = 300
@@ -35,6 +35,8 @@ DEFAULT_STEP_DUE_DAYS = 7
 STEP_DUE_MAX_DAYS = 365
 # A task typed by hand is due today or later, at most this many days ahead.
 TASK_DUE_MAX_DAYS = 2 * 366
+# Items per round of sync_play_tasks_bulk (SQLite takes 32,766 parameters a statement).
+SYNC_CHUNK = 2000
 
 
 # --- Save-play steps ------------------------------------------------------------------------------
@@ -88,14 +90,26 @@ def sync_play_tasks_bulk(items: Iterable[RiskItem], *, day: date) -> dict[str, i
 
     Idempotent: a second call with the same reasons writes nothing. A few queries whatever the
     number of items (the plays, the items' tasks, the owners of unassigned items), so the nightly
-    calls it once for every item it opened, updated or cleared."""
+    calls it once for every item it opened, updated or cleared (in chunks of SYNC_CHUNK items,
+    so no statement names more rows than a database takes parameters)."""
+    counts = {"tasks_added": 0, "tasks_reopened": 0, "tasks_not_needed": 0}
     items = [item for item in items if item.pk is not None]
     if not items:
-        return {"tasks_added": 0, "tasks_reopened": 0, "tasks_not_needed": 0}
+        return counts
     plays = {
         reason: play_steps(steps)
         for reason, steps in SavePlay.objects.values_list("reason", "steps")
     }
+    for chunk in chunks(items, SYNC_CHUNK):
+        for key, n in _sync_chunk(list(chunk), plays, day=day).items():
+            counts[key] += n
+    return counts
+
+
+def _sync_chunk(
+    items: list[RiskItem], plays: dict[str, list[Step]], *, day: date
+) -> dict[str, int]:
+    """sync_play_tasks_bulk for one chunk of items: three queries and the writes."""
     existing: dict[int, dict[str, Task]] = {item.pk: {} for item in items}
     for task in Task.objects.filter(
         source=TaskSource.SAVE_PLAY, risk_item__in=[item.pk for item in items]
