@@ -186,6 +186,18 @@ def _read(text: str, kind: _Kind) -> tuple[list[_Row], list[tuple[int, str]]]:
     return rows, errors
 
 
+def read_csv(
+    text: str, *, columns: tuple[str, ...], required: tuple[str, ...]
+) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """The rows of a CSV file of `columns` as (line, {column: stripped value}), and the file's
+    problems as `line N: field: problem`, by the rules of this module's imports (header checks,
+    blank rows skipped, a quoted value may span lines). For imports that live in higher layers
+    (csm.workflow.touch_import)."""
+    kind = type("CsvShape", (), {"columns": columns, "required": required})
+    rows, errors = _read(text, kind)  # type: ignore[arg-type]
+    return [(row.line, row.values) for row in rows], [message for _line, message in errors]
+
+
 # --- The two kinds -------------------------------------------------------------------------------
 
 

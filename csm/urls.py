@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include((workflow.touches, "touches"))),
     path("", include((workflow.blueprints, "blueprints"))),
     path("", include((workflow.risk, "risk"))),
+    path("", include((workflow.tasks, "tasks"))),
     # The at-risk queue's address before it was named "risk": bookmarks keep working.
     path(
         "queue/",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -83,6 +83,7 @@ class RiskItemFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "csm.RiskItem"
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(AccountFactory)
     assignee = factory.LazyAttribute(lambda o: o.account.owner)
@@ -97,3 +98,35 @@ class RiskItemFactory(factory.django.DjangoModelFactory):
             {"text": "Agree a recovery plan", "done": False},
         ]
     )
+
+    @factory.post_generation
+    def play_tasks(obj, create, extracted, **kwargs):
+        """The save play's tasks, one per checklist step (done stays done), as the data
+        migration makes them; due two days after the item opened."""
+        if not create:
+            return
+        for position, step in enumerate(obj.checklist):
+            TaskFactory(
+                account=obj.account,
+                title=step["text"],
+                assignee_id=obj.assignee_id or obj.account.owner_id,
+                due_on=obj.opened_on + timedelta(days=2),
+                status="done" if step.get("done") else "open",
+                source="save_play",
+                risk_item=obj,
+                reason=obj.reasons[0]["key"] if obj.reasons else "",
+                step=position,
+            )
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    """An open task typed by hand, for the account's owner, due on 2026-11-23."""
+
+    class Meta:
+        model = "csm.Task"
+
+    account = factory.SubFactory(AccountFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    assignee = factory.LazyAttribute(lambda o: o.account.owner)
+    due_on = date(2026, 11, 23)
+    source = "manual"

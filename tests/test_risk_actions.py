@@ -1,5 +1,5 @@
-"""The at-risk queue's actions (csm/risk_actions.py): snooze, reassign, resolve, the save play's
-checklist, and the save plays themselves — permission, validation (nothing written on bad input)
+"""The at-risk queue's actions (csm/risk_actions.py): snooze, reassign, resolve, and the save plays
+themselves (with due offsets) — permission, validation (nothing written on bad input)
 and the audit trail."""
 
 from __future__ import annotations
@@ -102,8 +102,6 @@ def test_a_csm_cannot_act_on_another_csms_item_but_a_manager_can(alice, bob, mag
         risk_actions.snooze(actor=bob, item=item, until=until, note="")
     with pytest.raises(PermissionDenied):
         risk_actions.resolve(actor=bob, item=item, resolution=Resolution.SAVED, note="done")
-    with pytest.raises(PermissionDenied):
-        risk_actions.toggle_step(actor=bob, item=item, index=0, done=True)
     item.refresh_from_db()
     assert item.snoozed_until is None and item.resolved_at is None
     assert not AuditEntry.objects.exists()
@@ -116,8 +114,8 @@ def test_a_csm_cannot_act_on_another_csms_item_but_a_manager_can(alice, bob, mag
 def test_an_unowned_accounts_item_is_for_managers_only(alice, maggie):
     item = RiskItemFactory(account=AccountFactory(owner=None))
     with pytest.raises(PermissionDenied):
-        risk_actions.toggle_step(actor=alice, item=item, index=0, done=True)
-    risk_actions.toggle_step(actor=maggie, item=item, index=0, done=True)
+        risk_actions.snooze(actor=alice, item=item, until=TODAY + timedelta(days=3))
+    risk_actions.snooze(actor=maggie, item=item, until=TODAY + timedelta(days=3))
 
 
 # --- reassign ------------------------------------------------------------------------------------
@@ -196,55 +194,23 @@ def test_an_account_has_one_open_item_at_most(alice, item):
     assert RiskItem.objects.filter(account=item.account).count() == 2
 
 
-# --- the checklist -------------------------------------------------------------------------------
-
-
-def test_ticking_a_step_marks_it_done_and_is_audited(alice, item):
-    risk_actions.toggle_step(actor=alice, item=item, index=1, done=True)
-
-    item.refresh_from_db()
-    assert [step["done"] for step in item.checklist] == [False, True]
-    assert audit("risk_item.checklist") == [
-        ("checklist[1]", "to do", "done", "Agree a recovery plan")
-    ]
-
-    risk_actions.toggle_step(actor=alice, item=item, index=1, done=False)
-    item.refresh_from_db()
-    assert [step["done"] for step in item.checklist] == [False, False]
-
-
-def test_ticking_a_step_already_done_writes_nothing(alice, item):
-    risk_actions.toggle_step(actor=alice, item=item, index=0, done=False)
-    assert not AuditEntry.objects.exists()
-
-
-@pytest.mark.parametrize("index", [2, -1])
-def test_a_step_out_of_range_is_refused(alice, item, index):
-    with pytest.raises(ValidationError) as excinfo:
-        risk_actions.toggle_step(actor=alice, item=item, index=index, done=True)
-
-    assert error_fields(excinfo) == {"index"}
-    item.refresh_from_db()
-    assert not any(step["done"] for step in item.checklist)
-
-
 # --- save plays ----------------------------------------------------------------------------------
 
 
 def test_a_manager_edits_save_plays_and_each_change_is_audited(maggie):
-    before = list(SavePlay.objects.get(reason="price").steps)
+    before = risk_actions.format_steps(SavePlay.objects.get(reason="price").steps)
 
     changed = risk_actions.update_save_plays(
         actor=maggie,
         steps_by_reason={
-            "price": ["Value review"],
+            "price": [{"text": "Value review", "due_days": 3}],
             "inactive": list(SavePlay.objects.get(reason="inactive").steps),
         },
     )
 
     assert changed == 1
-    assert SavePlay.objects.get(reason="price").steps == ["Value review"]
-    assert audit("save_play.update") == [("steps", "\n".join(before), "Value review", "")]
+    assert SavePlay.objects.get(reason="price").steps == [{"text": "Value review", "due_days": 3}]
+    assert audit("save_play.update") == [("steps", before, "Value review | 3", "")]
 
 
 def test_a_csm_cannot_edit_save_plays(alice):
@@ -253,10 +219,21 @@ def test_a_csm_cannot_edit_save_plays(alice):
     assert SavePlay.objects.get(reason="price").steps
 
 
-def test_steps_are_one_per_line_without_blanks():
-    assert risk_actions.parse_steps(" Call \n\n  Re-onboard\n") == ["Call", "Re-onboard"]
+def test_steps_are_one_per_line_without_blanks_each_with_its_due_offset():
+    assert risk_actions.parse_steps(" Call | 2 \n\n  Re-onboard\nCheck again | 14d\n") == [
+        {"text": "Call", "due_days": 2},
+        {"text": "Re-onboard", "due_days": risk_actions.DEFAULT_STEP_DUE_DAYS},
+        {"text": "Check again", "due_days": 14},
+    ]
     with pytest.raises(ValidationError):
         risk_actions.parse_steps("x" * 301)
+
+
+@pytest.mark.parametrize("line", ["Call | soon", "Call | -2", "Call | 400", " | 2", "Call | 2.5"])
+def test_a_bad_due_offset_is_refused_naming_the_step(line):
+    with pytest.raises(ValidationError) as excinfo:
+        risk_actions.parse_steps("Fine | 1\n" + line)
+    assert "Step 2" in excinfo.value.messages[0]
 
 
 def test_the_csm_an_item_was_reassigned_to_may_act_on_it(bob, alice):

@@ -151,7 +151,7 @@ def test_it_pages_by_25(maggie_client, alice):
 # --- what a row shows ----------------------------------------------------------------------------
 
 
-def test_a_row_shows_health_reasons_clearing_and_checklist_progress(alice_client, alice):
+def test_a_row_shows_health_reasons_clearing_and_save_play_progress(alice_client, alice):
     item = risk(
         alice,
         "Acme",
@@ -324,25 +324,20 @@ def test_a_bad_resolution_is_named(alice_client, alice):
     assert item.resolved_at is None
 
 
-def test_ticking_a_step_with_htmx_re_renders_the_row(alice_client, alice):
+def test_a_rows_save_play_tasks_tick_from_the_queue(alice_client, alice):
     item = risk(alice, "Acme")
+    task = item.tasks.get(step=0)
+    body = alice_client.get(RISK).content.decode()
+    assert f'action="{reverse("tasks:done", args=[task.pk])}"' in body
+    assert "0/2" in body
 
-    response = alice_client.post(
-        reverse("risk:step", args=[item.pk]), {"index": "0", "done": "on"}, **HTMX
-    )
+    response = alice_client.post(reverse("tasks:done", args=[task.pk]), {"next": "/risk/"}, **HTMX)
 
     assert response.status_code == 200
-    assert "1/2" in response.content.decode()
-    item.refresh_from_db()
-    assert item.checklist[0]["done"] is True
-    assert AuditEntry.objects.filter(action="risk_item.checklist").count() == 1
-
-
-def test_a_step_that_does_not_exist_is_named(alice_client, alice):
-    item = risk(alice, "Acme")
-    response = alice_client.post(reverse("risk:step", args=[item.pk]), {"index": "7"}, **HTMX)
-    assert "Step: No such checklist step." in response.content.decode()
-    assert not AuditEntry.objects.exists()
+    assert f'id="task-{task.pk}"' in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == "done" and task.done_by == alice
+    assert "1/2" in alice_client.get(RISK).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -350,7 +345,6 @@ def test_a_step_that_does_not_exist_is_named(alice_client, alice):
     [
         ("snooze", {"until": "2026-11-30"}),
         ("resolve", {"resolution": "saved", "note": "ok"}),
-        ("step", {"index": "0", "done": "on"}),
         ("snooze", {"until": "garbage"}),
     ],
 )
@@ -362,7 +356,6 @@ def test_a_csm_gets_403_on_another_csms_item(alice_client, bob, action, data):
     assert response.status_code == 403
     item.refresh_from_db()
     assert item.snoozed_until is None and item.resolved_at is None
-    assert not item.checklist[0]["done"]
 
 
 def test_a_manager_acts_on_any_item(maggie_client, bob):
@@ -416,12 +409,15 @@ def test_a_manager_edits_save_plays_one_step_per_line(maggie_client):
     data = {
         field.name: field.value() or "" for field in response.context["form"]
     }  # the current plays, unchanged
-    data["price"] = "Value review\n\n  Offer a smaller plan  \n"
+    data["price"] = "Value review | 2\n\n  Offer a smaller plan  \n"
 
     response = maggie_client.post(reverse("risk:save_plays"), data)
 
     assert response.status_code == 302
-    assert SavePlay.objects.get(reason="price").steps == ["Value review", "Offer a smaller plan"]
+    assert SavePlay.objects.get(reason="price").steps == [
+        {"text": "Value review", "due_days": 2},
+        {"text": "Offer a smaller plan", "due_days": 7},
+    ]
     assert AuditEntry.objects.filter(action="save_play.update").count() == 1
 
 
@@ -433,8 +429,18 @@ def test_a_step_too_long_is_named_and_nothing_is_saved(maggie_client):
     assert response.status_code == 200
     assert "Price / value: Step 1 is longer than 300 characters." in response.content.decode()
     assert SavePlay.objects.get(reason="price").steps == before
-    assert SavePlay.objects.get(reason="inactive").steps != ["Call"]
+    assert SavePlay.objects.get(reason="inactive").steps != [{"text": "Call", "due_days": 7}]
     assert not AuditEntry.objects.exists()
+
+
+def test_a_bad_due_offset_is_named_and_nothing_is_saved(maggie_client):
+    before = SavePlay.objects.get(reason="price").steps
+    response = maggie_client.post(reverse("risk:save_plays"), {"price": "Call | soon"})
+    assert response.status_code == 200
+    assert "Price / value: Step 1: after “|” give the days until it is due" in (
+        response.content.decode()
+    )
+    assert SavePlay.objects.get(reason="price").steps == before
 
 
 # --- query counts --------------------------------------------------------------------------------
@@ -449,13 +455,14 @@ def test_the_risk_page_costs_the_same_queries_for_10_or_100_items(
         HealthScoreFactory(account=item.account, day=date(2026, 11, 22), score=40)
     client.force_login(maggie)
     # 1 session, 2 user, 3 people (filter and reassign choices), 4 latest scored day,
-    # 5 count, 6 the page of items (account, assignee and health joined or subqueried).
-    with django_assert_num_queries(6):
+    # 5 count, 6 the page of items (account, assignee and health joined or subqueried),
+    # 7 their save plays' tasks.
+    with django_assert_num_queries(7):
         response = client.get(RISK, {"reason": "red_band", "tier": "C"})
     assert len(response.context["items"]) == min(rows, 25)
 
     client.force_login(alice)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(RISK)
     assert len(response.context["items"]) == min(rows, 25)
     assert RiskItem.objects.count() == rows

@@ -100,9 +100,14 @@ def test_a_manager_sees_the_team_with_a_count_per_csm(maggie_client, alice, bob)
     risk(unassigned, 10)
     today = maggie_client.get(reverse("home")).context["today"]
     assert today.risk_count == 4  # the per-CSM counts and the unassigned item
-    per_csm = {row["user"].email: (row["risks"], row["overdue"]) for row in today.per_csm}
+    per_csm = {
+        row["user"].email if row["user"] else None: (row["risks"], row["overdue"])
+        for row in today.per_csm
+    }
     assert per_csm["alice@example.com"] == (2, 2)
     assert per_csm["bob@example.com"] == (1, 2)
+    assert per_csm[None] == (1, 0)  # the Unassigned row
+    assert sum(row["risks"] for row in today.per_csm) == today.risk_count
 
 
 @pytest.mark.parametrize("n", [3, 30])
@@ -110,8 +115,9 @@ def test_the_query_count_does_not_grow_with_rows(client, alice, n, django_assert
     book(alice, n, "Co")
     client.force_login(alice)
     # session, user, risk items (with accounts), risk count, touches due, milestones, latest
-    # scored day, renewals (with health), score drops, experiment plays (csm/workflow/plays.py)
-    with django_assert_num_queries(10):
+    # scored day, renewals (with health), score drops, experiment plays (csm/workflow/plays.py),
+    # the user's tasks due (with accounts)
+    with django_assert_num_queries(11):
         client.get(reverse("home"))
 
 
@@ -122,8 +128,9 @@ def test_the_managers_query_count_does_not_grow_with_rows(
     book(alice, n, "Alice Co")
     book(bob, n, "Bob Co")
     # session, user, risk items, touches due, milestones, latest scored day, renewals, score
-    # drops, experiment plays; per CSM: open risk items, overdue milestones, the users
-    with django_assert_num_queries(12):
+    # drops, experiment plays, the user's own tasks due; per CSM: open risk items, overdue
+    # tasks, overdue milestones, the users
+    with django_assert_num_queries(14):
         maggie_client.get(reverse("home"))
 
 

@@ -19,6 +19,7 @@ from csm.workflow.models import RiskItem, RiskReason
 from csm.workflow.risk import detractor_words, risk_priority
 from csm.workflow.risk_actions import checklist_for
 from csm.workflow.signals import risk_items_changed
+from csm.workflow.task_list import sync_play_tasks
 from feedback.models import Response
 
 DETRACTOR_EMAIL = "detractor"
@@ -63,6 +64,7 @@ def flag_detractor(response: Response) -> RiskItem:
         item.updated_on = max(item.updated_on, day)
         item.save(update_fields=["reasons", "priority", "cleared_on", "updated_on"])
         risk_items_changed.send(sender=RiskItem, items=[item], change="updated")
+    sync_play_tasks(item, day=day)  # the detractor play's steps become tasks
     _notify_owner(account, response, words)
     return item
 

@@ -274,8 +274,8 @@ class RiskItem(models.Model):
 
     @property
     def steps_done(self) -> int:
-        """How many steps of the save play's checklist are ticked."""
-        return sum(1 for step in self.checklist if step.get("done"))
+        """How many of its save play's tasks are done (from `tasks`, prefetched by the queue)."""
+        return sum(1 for task in self.tasks.all() if task.status == "done")
 
     @property
     def reason_list(self) -> list[dict[str, str]]:
@@ -295,6 +295,119 @@ class SavePlay(models.Model):
 
     def __str__(self) -> str:
         return self.get_reason_display()
+
+
+# --- Tasks ---------------------------------------------------------------------------------------
+
+
+class TaskSource(models.TextChoices):
+    SAVE_PLAY = "save_play", _("Save play")
+    TOUCH = "touch", _("Touch next step")
+    EXPERIMENT = "experiment", _("Experiment play")
+    MANUAL = "manual", _("Added by hand")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("To do")
+    DONE = "done", _("Done")
+    # A save-play step whose reason cleared, or whose item was resolved: kept visible, not deleted.
+    NOT_NEEDED = "not_needed", _("No longer needed")
+
+
+class TaskQuerySet(models.QuerySet["Task"]):
+    def open(self) -> TaskQuerySet:
+        return self.filter(status=TaskStatus.OPEN)
+
+    def due_by(self, day: date) -> TaskQuerySet:
+        """Open tasks due on `day` or before (Today's list)."""
+        return self.open().filter(due_on__lte=day)
+
+    def overdue(self, day: date) -> TaskQuerySet:
+        return self.open().filter(due_on__lt=day)
+
+    def of(self, person_id: int) -> TaskQuerySet:
+        """Someone's tasks: assigned to them, or unassigned on an account of their book (as
+        RiskItemQuerySet.of)."""
+        return self.filter(
+            Q(assignee_id=person_id) | Q(assignee__isnull=True, account__owner_id=person_id)
+        )
+
+    def book_of(self, user: User) -> TaskQuerySet:
+        return self.all() if user.is_manager else self.of(user.pk)
+
+
+class Task(models.Model):
+    """One piece of a CSM's work with a due date: a save-play step of a risk item, the next step
+    of a touch, an experiment play, or typed by hand. Written through csm.workflow.task_list."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("task"), max_length=300)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=TaskSource.choices)
+    # Where it came from. A save play: the item, the reason whose play holds the step, and the
+    # step's place in that play (a step is the same step while its words are the same).
+    risk_item = models.ForeignKey(
+        RiskItem, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    reason = models.CharField(max_length=32, choices=RiskReason.choices, blank=True)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    touch = models.OneToOneField(
+        Touch, null=True, blank=True, on_delete=models.SET_NULL, related_name="task"
+    )
+    assignment = models.OneToOneField(
+        "ExperimentAssignment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="task",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            # sync_play_tasks keys a save-play task by its words: one per item and step text.
+            models.UniqueConstraint(
+                fields=["risk_item", "title"],
+                condition=Q(source="save_play"),
+                name="one_play_task_per_item_step",
+            ),
+        ]
+        indexes = [
+            # Today: a person's open tasks by due date; the manager's overdue count per CSM.
+            models.Index(
+                fields=["assignee", "due_on"],
+                condition=Q(status="open"),
+                name="task_open_by_assignee_due",
+            ),
+            # The account page: an account's tasks.
+            models.Index(fields=["account", "status", "due_on"], name="task_account_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def done(self) -> bool:
+        return self.status == TaskStatus.DONE
 
 
 # --- Experiments -----------------------------------------------------------------------

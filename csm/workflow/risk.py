@@ -31,6 +31,7 @@ from csm.lib.bulk import update_rows
 from csm.workflow.models import Milestone, RiskItem, RiskReason
 from csm.workflow.risk_actions import checklist_for as save_play_checklist
 from csm.workflow.signals import risk_items_changed
+from csm.workflow.task_list import sync_play_tasks_bulk
 from csm.workflow.touches import with_next_touch_due
 from feedback.services import detractor_answers, local_day_bounds
 from health.models import HealthScore
@@ -291,4 +292,5 @@ def refresh_risk_items(
         update_rows(RiskItem, [(item, ["cleared_on"]) for item in cleared])
         risk_items_changed.send(sender=RiskItem, items=created, change="opened")
         risk_items_changed.send(sender=RiskItem, items=updated, change="updated")
+        sync_play_tasks_bulk([*created, *updated, *cleared], day=day)  # tasks follow the reasons
     return {"risk_opened": len(created), "risk_updated": len(updated), "risk_cleared": len(cleared)}

@@ -1,5 +1,6 @@
-"""What people do with the at-risk queue (DESIGN §4): snooze, reassign, resolve, tick the save
-play's checklist, and the managers' save plays themselves.
+"""What people do with the at-risk queue (DESIGN §4): snooze, reassign, resolve, and the managers'
+save plays themselves (each step with a due offset; the item's tasks follow them, see
+csm.workflow.task_list).
 
 Every action checks permission (managers act on every item; a CSM on items of accounts in their
 own book, `Account.can_be_edited_by`, and on items a manager assigned to them), validates its
@@ -20,8 +21,15 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_changes, update_audited
 from accounts.models import Role, User
-from csm.workflow.models import Resolution, RiskItem, RiskReason, SavePlay
+from csm.workflow.models import Resolution, RiskItem, RiskReason, SavePlay, Task, TaskStatus
 from csm.workflow.signals import risk_items_changed
+from csm.workflow.task_list import (
+    DEFAULT_STEP_DUE_DAYS,
+    STEP_DUE_MAX_DAYS,
+    play_steps,
+    reassign_play_tasks,
+    sync_play_tasks,
+)
 from feedback.churn import churn_for_risk_resolution
 
 SNOOZE_MAX_DAYS = 90
@@ -30,7 +38,7 @@ SAVE_PLAY_MAX_STEPS = 20
 SAVE_PLAY_STEP_MAX_CHARS = 300
 
 
-# --- Checklists -----------------------------------------------------------------------------------
+# --- Checklists (the nightly still writes them; tasks are what the pages show) --------------------
 
 
 def checklist_for(reason_keys: list[str]) -> list[dict[str, Any]]:
@@ -40,9 +48,9 @@ def checklist_for(reason_keys: list[str]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     checklist: list[dict[str, Any]] = []
     for key in reason_keys:
-        for step in plays.get(key) or []:
-            text = str(step).strip()
-            if text and text not in seen:
+        for step in play_steps(plays.get(key) or []):
+            text = step.text
+            if text not in seen:
                 seen.add(text)
                 checklist.append({"text": text, "done": False})
     return checklist
@@ -131,7 +139,10 @@ def reassign(*, actor: User, item: RiskItem, assignee: User | None) -> RiskItem:
         raise PermissionDenied("managers only")
     if assignee is None or not assignee.is_active or assignee.role not in (Role.CSM, Role.MANAGER):
         raise ValidationError({"assignee": _("Choose an active CSM or manager.")})
-    return _update(actor, item, "risk_item.reassign", {"assignee": assignee})
+    with transaction.atomic():
+        _update(actor, item, "risk_item.reassign", {"assignee": assignee})
+        reassign_play_tasks(item, assignee)
+    return item
 
 
 def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: str) -> RiskItem:
@@ -148,6 +159,8 @@ def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: 
         locked.resolved_at = timezone.now()
         locked.resolved_by = actor
         locked.save(update_fields=["resolution", "resolution_note", "resolved_at", "resolved_by"])
+        # Its open save-play steps are no longer needed (kept, shown as such).
+        sync_play_tasks(locked, day=timezone.localdate())
         record_changes(
             actor=actor,
             obj=locked,
@@ -164,55 +177,49 @@ def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: 
     return item
 
 
-def toggle_step(*, actor: User, item: RiskItem, index: int, done: bool) -> RiskItem:
-    """Tick (or untick) step `index` of the item's checklist."""
-    check_can_act(actor, item)
-    with transaction.atomic():
-        locked = _locked_open(item)
-        checklist = [dict(step) for step in locked.checklist]
-        if not isinstance(index, int) or not 0 <= index < len(checklist):
-            raise ValidationError({"index": _("No such checklist step.")})
-        old = bool(checklist[index].get("done"))
-        checklist[index]["done"] = bool(done)
-        if old != bool(done):
-            locked.checklist = checklist
-            locked.save(update_fields=["checklist"])
-            record_changes(
-                actor=actor,
-                obj=locked,
-                action="risk_item.checklist",
-                changes={f"checklist[{index}]": (_step_state(old), _step_state(bool(done)))},
-                reason=checklist[index].get("text", ""),
-                account=item.account,
-            )
-    _refresh(item, locked, "checklist")
-    return item
-
-
-def _step_state(done: bool) -> str:
-    return "done" if done else "to do"
-
-
 # --- Save plays -----------------------------------------------------------------------------------
 
 
-def parse_steps(text: str) -> list[str]:
-    """One step per line; blank lines dropped. Raises ValidationError (for the reason's field)."""
-    steps = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    if len(steps) > SAVE_PLAY_MAX_STEPS:
+def parse_steps(text: str) -> list[dict[str, Any]]:
+    """One step per line, "words | days" ("Call the main contact | 2": due two days after the
+    reason appears); a line without "| days" is due in DEFAULT_STEP_DUE_DAYS. Blank lines dropped.
+    Raises ValidationError (for the reason's field) naming the bad line."""
+    steps: list[dict[str, Any]] = []
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if len(lines) > SAVE_PLAY_MAX_STEPS:
         raise ValidationError(_("At most %(n)s steps per save play.") % {"n": SAVE_PLAY_MAX_STEPS})
-    for number, step in enumerate(steps, start=1):
-        if len(step) > SAVE_PLAY_STEP_MAX_CHARS:
+    for number, line in enumerate(lines, start=1):
+        words, bar, days_text = line.rpartition("|") if "|" in line else (line, "", "")
+        words = words.strip()
+        if not words:
+            raise ValidationError(_("Step %(i)s has no words before “|”.") % {"i": number})
+        if len(words) > SAVE_PLAY_STEP_MAX_CHARS:
             raise ValidationError(
                 _("Step %(i)s is longer than %(n)s characters.")
                 % {"i": number, "n": SAVE_PLAY_STEP_MAX_CHARS}
             )
+        days = DEFAULT_STEP_DUE_DAYS
+        if bar:
+            days_text = days_text.strip().removesuffix("d").strip()
+            if not days_text.isdigit() or int(days_text) > STEP_DUE_MAX_DAYS:
+                raise ValidationError(
+                    _("Step %(i)s: after “|” give the days until it is due, 0 to %(n)s.")
+                    % {"i": number, "n": STEP_DUE_MAX_DAYS}
+                )
+            days = int(days_text)
+        steps.append({"text": words, "due_days": days})
     return steps
 
 
-def update_save_plays(*, actor: User, steps_by_reason: Mapping[str, list[str]]) -> int:
+def format_steps(raw: list[Any]) -> str:
+    """A play's steps as the settings page's textarea shows them (parse_steps reads it back)."""
+    return "\n".join(f"{step.text} | {step.due_days}" for step in play_steps(raw))
+
+
+def update_save_plays(*, actor: User, steps_by_reason: Mapping[str, list[dict[str, Any]]]) -> int:
     """Write the save plays (managers only), auditing each one that changed; returns how many
-    changed. Items already open keep their checklist; new items get the new steps."""
+    changed. Open items' tasks take the new steps when their reasons next change (tasks already
+    made keep their due dates)."""
     if not actor.is_manager:
         raise PermissionDenied("managers only")
     unknown = [key for key in steps_by_reason if key not in RiskReason.values]
@@ -223,7 +230,11 @@ def update_save_plays(*, actor: User, steps_by_reason: Mapping[str, list[str]]) 
         plays = {play.reason: play for play in SavePlay.objects.select_for_update()}
         for reason, steps in steps_by_reason.items():
             play = plays.get(reason)
-            old = list(play.steps) if play is not None else []
+            old = (
+                [{"text": s.text, "due_days": s.due_days} for s in play_steps(play.steps)]
+                if play is not None
+                else []
+            )
             if old == list(steps):
                 continue
             if play is None:
@@ -235,7 +246,7 @@ def update_save_plays(*, actor: User, steps_by_reason: Mapping[str, list[str]]) 
                 actor=actor,
                 obj=play,
                 action="save_play.update",
-                changes={"steps": ("\n".join(old), "\n".join(steps))},
+                changes={"steps": (format_steps(old), format_steps(list(steps)))},
             )
             changed += 1
     return changed
@@ -243,14 +254,15 @@ def update_save_plays(*, actor: User, steps_by_reason: Mapping[str, list[str]]) 
 
 def close_churned_items(*, account_ids: list[int], day: date) -> int:
     """The nightly found these accounts' MRR reached 0 on `day` (feedback.signals.accounts_churned):
-    their open items opened by then close as churned. Returns how many closed."""
-    return (
-        RiskItem.objects.open()
-        .filter(account_id__in=account_ids, opened_on__lte=day)
-        .update(
-            resolution=Resolution.CHURNED,
-            resolution_note=_("The account churned: its MRR reached 0 on %(day)s.")
-            % {"day": day.isoformat()},
-            resolved_at=datetime.combine(day, time(23, 59), tzinfo=timezone.get_current_timezone()),
-        )
+    their open items opened by then close as churned, and their open save-play steps are no
+    longer needed. Returns how many closed."""
+    closing = RiskItem.objects.open().filter(account_id__in=account_ids, opened_on__lte=day)
+    Task.objects.open().filter(risk_item__in=closing, source="save_play").update(
+        status=TaskStatus.NOT_NEEDED
+    )
+    return closing.update(
+        resolution=Resolution.CHURNED,
+        resolution_note=_("The account churned: its MRR reached 0 on %(day)s.")
+        % {"day": day.isoformat()},
+        resolved_at=datetime.combine(day, time(23, 59), tzinfo=timezone.get_current_timezone()),
     )

@@ -122,35 +122,24 @@ class ResolveForm(forms.Form):
         self.item = item
 
 
-class StepForm(forms.Form):
-    index = forms.IntegerField(min_value=0)
-    done = forms.BooleanField(required=False)
-
-    def __init__(self, *args: Any, item: RiskItem, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", _ids(item, "step"))
-        super().__init__(*args, **kwargs)
-        self.item = item
-
-
 FORMS: dict[str, type[forms.Form]] = {
     "snooze": SnoozeForm,
     "reassign": ReassignForm,
     "resolve": ResolveForm,
-    "step": StepForm,
 }
 
 
 class SavePlaysForm(forms.Form):
-    """One textarea per risk reason, one step per line."""
+    """One textarea per risk reason, one step per line: "words | days until due"."""
 
-    def __init__(self, *args: Any, steps: dict[str, list[str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, steps: dict[str, list[Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for reason in RiskReason:
             self.fields[reason.value] = forms.CharField(
                 label=reason.label,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 3}),
-                initial="\n".join(steps.get(reason.value, [])),
+                initial=risk_actions.format_steps(steps.get(reason.value, [])),
             )
 
     def clean(self) -> dict[str, Any]:

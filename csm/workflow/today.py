@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.access import book_q
 from accounts.models import Account, Role, Subscription, User, active_on
@@ -18,6 +19,7 @@ from csm.workflow.models import (
     Milestone,
     MilestoneStatus,
     RiskItem,
+    Task,
 )
 from csm.workflow.plays import plays_for
 from csm.workflow.touches import with_next_touch_due
@@ -44,6 +46,8 @@ class Today:
     per_csm: list[dict[str, Any]] = field(default_factory=list)
     # Experiment plays on the user's own treatment accounts (csm/workflow/plays.py).
     plays: list[ExperimentAssignment] = field(default_factory=list)
+    # The user's own open tasks due on the day or before, the oldest first.
+    tasks: list[Task] = field(default_factory=list)
 
 
 def today_for(*, user: User, day: date) -> Today:
@@ -67,6 +71,15 @@ def today_for(*, user: User, day: date) -> Today:
         per_csm, risk_count = _per_csm(day, open_items)
     else:
         risk_count = open_items.count()
+
+    # A person's own tasks (assigned to them, or unassigned in their book), a manager's too: the
+    # team's tasks are counted per CSM below, not listed.
+    tasks = list(
+        Task.objects.due_by(day)
+        .of(user.pk)
+        .select_related("account")
+        .order_by("due_on", "pk")[:LIST_LIMIT]
+    )
 
     touches_due = list(
         with_next_touch_due(
@@ -121,40 +134,55 @@ def today_for(*, user: User, day: date) -> Today:
         scored_day=scored_day,
         plays=list(plays_for(user=user, day=day, limit=LIST_LIMIT)),
         per_csm=per_csm,
+        tasks=tasks,
     )
     return result
 
 
-def _per_csm(day: date, open_items: QuerySet[RiskItem]) -> tuple[list[dict[str, Any]], int]:
-    """Open risk items and overdue milestones per CSM, and the open risk items in all (two
-    grouped queries and the users)."""
-    risks = Counter(
+def _counts(rows: QuerySet[Any], person: Any) -> Counter[int | None]:
+    """{person id or None: n}, grouped in SQL by `person` (an expression naming who answers)."""
+    return Counter(
         dict(
-            open_items.order_by()
-            .values_list("assignee")
+            rows.order_by()
+            .annotate(person=person)
+            .values_list("person")
             .annotate(n=Count("pk"))
-            .values_list("assignee", "n")
+            .values_list("person", "n")
         )
     )
+
+
+def _per_csm(day: date, open_items: QuerySet[RiskItem]) -> tuple[list[dict[str, Any]], int]:
+    """Open risk items, overdue tasks and overdue milestones per person, and the open risk items
+    in all (three grouped queries and the users). Rows add up to the totals: an item or a task is
+    its assignee's, else its account owner's (as on a CSM's own Today); a person who answers for
+    something is listed even when no longer a CSM or active, and what nobody answers for is the
+    last row, "Unassigned" (user None)."""
+    risks = _counts(open_items, Coalesce("assignee", "account__owner"))
+    tasks = _counts(Task.objects.overdue(day), Coalesce("assignee", "account__owner"))
     # Each overdue milestone's book owner from a correlated subquery (an index probe per
     # milestone): joining the milestones to their blueprints and accounts made PostgreSQL hash
     # all 50,000 blueprints (55-80 ms at reference scale; 16-21 ms this way).
     book_owner = Blueprint.objects.filter(pk=OuterRef("blueprint")).values("account__owner")[:1]
-    overdue = Counter(
-        dict(
-            Milestone.objects.overdue(day)
-            .order_by()
-            .annotate(book_owner=Subquery(book_owner))
-            .values_list("book_owner")
-            .annotate(n=Count("pk"))
-            .values_list("book_owner", "n")
-        )
-    )
-    users = User.objects.filter(is_active=True).filter(
-        Q(role=Role.CSM) | Q(pk__in=list(risks)) | Q(pk__in=list(overdue))
-    )
-    rows = [
-        {"user": user, "risks": risks.get(user.pk, 0), "overdue": overdue.get(user.pk, 0)}
-        for user in users.order_by("name")
+    overdue = _counts(Milestone.objects.overdue(day), Subquery(book_owner))
+    answering = {pk for counter in (risks, tasks, overdue) for pk in counter if pk is not None}
+    users = User.objects.filter(Q(is_active=True, role=Role.CSM) | Q(pk__in=answering))
+    rows: list[dict[str, Any]] = [
+        {
+            "user": person,
+            "risks": risks.get(person.pk, 0),
+            "tasks": tasks.get(person.pk, 0),
+            "overdue": overdue.get(person.pk, 0),
+        }
+        for person in users.order_by("name", "pk")
     ]
+    if risks.get(None) or tasks.get(None) or overdue.get(None):
+        rows.append(
+            {
+                "user": None,
+                "risks": risks.get(None, 0),
+                "tasks": tasks.get(None, 0),
+                "overdue": overdue.get(None, 0),
+            }
+        )
     return rows, sum(risks.values())

@@ -23,6 +23,7 @@ from accounts.models import Account, AccountQuerySet, Subscription, Tier, User, 
 from accounts.scopes import owner_scope
 from csm.lib.dates import years_after
 from csm.workflow.models import Touch, TouchKind, TouchOutcome
+from csm.workflow.task_list import add_touch_task
 
 
 class _Cadence(Mapping[str, int]):
@@ -155,6 +156,7 @@ def add_touch(
         Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": happened_at}),
         pk=account_id,
     ).update(**{column: happened_at})
+    add_touch_task(touch)  # a next step with a due date comes back as a task
     return touch
 
 

@@ -11,6 +11,7 @@ from csm.workflow.views import blueprint_templates as blueprint_template_views
 from csm.workflow.views import blueprints as blueprint_views
 from csm.workflow.views import detractors as detractor_views
 from csm.workflow.views import risk as risk_views
+from csm.workflow.views import tasks as task_views
 from csm.workflow.views import tips as tips_views
 from csm.workflow.views import touches as touch_views
 
@@ -33,6 +34,16 @@ risk = [
     ),
     # Managers' configuration: the checklist a new item gets for each of its reasons.
     path("settings/save-plays/", risk_views.save_plays, name="save_plays"),
+]
+
+
+# "tasks": ticking a task done or back, adding one by hand on an account's page.
+tasks = [
+    *(
+        path(f"tasks/<int:pk>/{action}/", task_views.task_action, {"action": action}, name=action)
+        for action in ("done", "reopen")
+    ),
+    path("accounts/<str:external_id>/tasks/new/", task_views.task_add, name="add"),
 ]
 
 

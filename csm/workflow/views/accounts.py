@@ -18,10 +18,14 @@ from accounts import mrr as mrr_rules
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user
 from accounts.forms import ContactForm
 from accounts.models import Account, User
+from accounts.scopes import team
 from csm.lib.csv_export import csv_response
 from csm.lib.http import paged, partial_template, query_without
 from csm.workflow.blueprints import blueprint_for
 from csm.workflow.forms import SORTS, AccountFilterForm, TouchForm
+from csm.workflow.risk_actions import can_act
+from csm.workflow.task_forms import TaskForm
+from csm.workflow.task_list import account_work
 from csm.workflow.timeline import account_timeline
 from health.forms import HealthOverrideForm
 from health.queries import health_card, in_band, latest_scored_day, with_health
@@ -144,6 +148,8 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
         "labels": [str(month) for month in series],
         "values": [float(value) for value in series.values()],
     }
+    work = account_work(account, request.user)
+    can_edit = account.can_be_edited_by(request.user)
     return TemplateResponse(
         request,
         "accounts/account_detail.html",
@@ -154,12 +160,16 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
             "subscriptions": [(s, mrr_rules.is_active(s, today)) for s in subscriptions],
             "contacts": contacts,
             "chart": chart,
-            "can_edit": account.can_be_edited_by(request.user),
+            "can_edit": can_edit,
             "contact_form": ContactForm(account=account),
             "health": health_card(account),
             "blueprint": blueprint_for(account, today=today),
             "override_form": HealthOverrideForm() if request.user.is_manager else None,
             "timeline": account_timeline(account, subscriptions=subscriptions),
             "touch_form": TouchForm(account=account),
+            "work": work,
+            "can_act_on_item": work.item is not None and can_act(request.user, work.item),
+            "task_form": TaskForm(people=team(), me=request.user) if can_edit else None,
+            "today_day": today,
         },
     )

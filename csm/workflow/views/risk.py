@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
+    Prefetch,
     Q,
     QuerySet,
     TextField,
@@ -32,7 +33,7 @@ from accounts.models import User
 from accounts.scopes import team
 from csm.lib.http import next_url, paged, partial_template
 from csm.workflow import risk_actions
-from csm.workflow.models import RiskItem, RiskReason, SavePlay
+from csm.workflow.models import RiskItem, RiskReason, SavePlay, Task, TaskSource
 from csm.workflow.risk_forms import (
     SORTS,
     ReassignForm,
@@ -40,7 +41,6 @@ from csm.workflow.risk_forms import (
     RiskFilterForm,
     SavePlaysForm,
     SnoozeForm,
-    StepForm,
     actions_for,
 )
 from health.queries import latest_scored_day, with_health
@@ -52,7 +52,13 @@ PAGE_SIZE = 25
 
 
 def _rows(items: QuerySet[RiskItem], day: date | None) -> QuerySet[RiskItem]:
-    return with_health(items, day, account="account_id").select_related("account", "assignee")
+    # The save play's tasks of each row: one query for the page.
+    tasks = Prefetch("tasks", queryset=Task.objects.filter(source=TaskSource.SAVE_PLAY))
+    return (
+        with_health(items, day, account="account_id")
+        .select_related("account", "assignee")
+        .prefetch_related(tasks)
+    )
 
 
 def with_reason(items: QuerySet[RiskItem], key: str) -> QuerySet[RiskItem]:
@@ -266,18 +272,12 @@ def _resolve(actor: User, item: RiskItem, data: dict[str, Any]) -> str:
     }
 
 
-def _toggle_step(actor: User, item: RiskItem, data: dict[str, Any]) -> str:
-    risk_actions.toggle_step(actor=actor, item=item, index=data["index"], done=data["done"])
-    return _("Updated the save play of %(name)s.") % {"name": item.account.name}
-
-
 # Each inline action on an item: its form, what it does (returning the message), and whether
 # only managers may take it. One URL each (csm/workflow/urls.py), one view.
 ITEM_ACTIONS: dict[str, tuple[Any, Callable[[User, RiskItem, dict[str, Any]], str], bool]] = {
     "snooze": (SnoozeForm, _snooze, False),
     "reassign": (ReassignForm, _reassign, True),
     "resolve": (ResolveForm, _resolve, False),
-    "step": (StepForm, _toggle_step, False),
 }
 
 
@@ -319,7 +319,10 @@ def save_plays(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Saved the save plays (%(n)s changed). Items already open keep their checklist.")
+                _(
+                    "Saved the save plays (%(n)s changed). Open items' tasks take the new steps "
+                    "when their reasons change."
+                )
                 % {"n": changed},
             )
             return redirect("risk:save_plays")
