@@ -235,6 +235,9 @@ INGEST_MAX_BYTES = 1024 * 1024
 # Requests per API key and minute (fixed window, counted in the cache); 0 turns the limit off.
 # 600 requests of 1,000 events is 10,000 events/s from one key.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# Stripe webhooks (POST /hooks/stripe/): the endpoint's signing secrets (whsec_…), comma-separated
+# while a rotation keeps the old one valid. Empty: the endpoint answers 503.
+STRIPE_WEBHOOK_SECRET = env.list("STRIPE_WEBHOOK_SECRET", default=[])
 
 # --- Surveys (feedback) ------------------------------------------------------------------------
 

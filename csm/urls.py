@@ -13,6 +13,7 @@ from csm.lib import errors
 from csm.workflow import urls as workflow
 from csm.workflow.views import today
 from feedback import urls as feedback_urls
+from health import stripe_hooks
 
 urlpatterns = [
     path("", today.home, name="home"),
@@ -43,6 +44,7 @@ urlpatterns = [
     ),
     path("", include("feedback.urls")),
     path("", include("accounts.outbox_urls")),
+    path("hooks/stripe/", stripe_hooks.stripe_webhook, name="stripe_webhook"),
     path("admin/", admin.site.urls),
 ]
 
