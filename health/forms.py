@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import LifecycleStage
 from health.scorecard import WEIGHT_COLUMNS, MeasureInput, grid_from_text, grid_to_text
 from health.scoring import Grid, GridError, MeasureDef, Scorecard
+from health.models import ApiScope
 from health.services_keys import MAX_NAME, clean_key_name
 
 # Weights are relative, so any range works; 0–100 keeps the page readable.
@@ -21,6 +22,14 @@ class ApiKeyForm(forms.Form):
         label=_("Name"),
         max_length=MAX_NAME,
         help_text=_("What the key is for, e.g. “product backend”."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=ApiScope.choices,
+        initial=[ApiScope.INGEST],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Give a key only what its program needs."),
+        error_messages={"required": _("Choose at least one scope.")},
     )
 
     def clean_name(self) -> str:
