@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LifecycleStage
+from health.models import ApiScope
 from health.scorecard import WEIGHT_COLUMNS, MeasureInput, grid_from_text, grid_to_text
 from health.scoring import Grid, GridError, MeasureDef, Scorecard
-from health.models import ApiScope
 from health.services_keys import MAX_NAME, clean_key_name
 
 # Weights are relative, so any range works; 0–100 keeps the page readable.
