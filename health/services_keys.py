@@ -36,7 +36,7 @@ def clean_key_name(name: str) -> str:
 
 
 def clean_scopes(scopes: Iterable[str]) -> str:
-    """The scopes to store ("ingest read"), in ApiScope's order, or ValueError naming the bad one."""
+    """The scopes to store ("ingest read"), in ApiScope order; ValueError naming a bad one."""
     chosen = {scope.strip().lower() for scope in scopes} - {""}
     unknown = chosen - set(ApiScope.values)
     if unknown:
