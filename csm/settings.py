@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "csp",
+    # The REST API's docs page: its templates and vendored Swagger UI files (no CDN).
+    "ninja",
     "django_htmx",
     "template_partials",
     # The layers, from the ground up (README "Architecture"); a lower one never imports a higher.
