@@ -467,16 +467,12 @@ def plan_values(kind: str, values: dict[str, str], *, source: str) -> Plan:
     unknown = sorted(set(values) - set(spec.columns))
     if unknown:
         raise ValueError(f"unknown columns {unknown}")
-    row = _Row(1, values)
+    row = _Row(1, dict(values))
     spec.load([row])
-    plan = Plan(kind=kind, filename=source)
     if values.get(spec.key, "") not in spec.existing:
-        for column in spec.required:
-            if column not in values:
-                plan.problems.append((column, "required"))
-    if plan.problems:
-        plan.errors = [f"{column}: {problem}" for column, problem in plan.problems]
-        return plan
+        # A new row: a required column left out is blank, as in a file (where it is "required",
+        # or allowed blank like an account's owner_email).
+        row.values.update({column: "" for column in spec.required if column not in values})
     return _plan(spec, [row], [])
 
 

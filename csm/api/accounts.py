@@ -17,11 +17,12 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from accounts import imports
 from accounts.models import Account, Contact, Segment
+from accounts.mrr import CENT
 from accounts.services import add_contact
 from csm.api.core import (
     READ,
@@ -98,7 +99,7 @@ def account_out(account: Account, today: date) -> AccountOut:
         tier=account.tier,
         tier_override=account.tier_override,
         lifecycle_stage=account.lifecycle_stage(today),
-        mrr=account.mrr,
+        mrr=account.mrr.quantize(CENT),
     )
 
 
@@ -156,7 +157,7 @@ def _as_import_text(value: object) -> str:
 )
 def put_account(
     request: HttpRequest, external_id: str, payload: AccountIn
-) -> tuple[int, AccountWritten]:
+) -> Status[AccountWritten]:
     """Create or update the account `external_id` (201 when created)."""
     values = {"external_id": external_id}
     for name in payload.model_fields_set:
@@ -172,7 +173,7 @@ def put_account(
     today = timezone.localdate()
     account = _accounts(today).get(external_id=external_id)
     written = AccountWritten(result=WRITTEN[row.action], account=account_out(account, today))
-    return (201 if row.action == imports.CREATE else 200), written
+    return Status(201 if row.action == imports.CREATE else 200, written)
 
 
 # --- Contacts ------------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def list_contacts(request: HttpRequest, external_id: str) -> list[ContactOut]:
 )
 def create_contact(
     request: HttpRequest, external_id: str, payload: ContactIn
-) -> tuple[int, ContactOut]:
+) -> Status[ContactOut]:
     """Add a contact (one per email and account, in any case; a new primary takes over)."""
     account = get_object_or_404(Account, external_id=external_id)
     if not payload.name.strip():
@@ -234,4 +235,4 @@ def create_contact(
             role=payload.role.strip(),
             is_primary=payload.is_primary,
         )
-    return 201, contact_out(contact)
+    return Status(201, contact_out(contact))

@@ -10,7 +10,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
 from accounts.billing import Outcome, Terms, record_subscription
@@ -161,10 +161,10 @@ def _terms(subscription_id: str, payload: SubscriptionIn) -> tuple[Terms, date |
 )
 def put_subscription(
     request: HttpRequest, subscription_id: str, payload: SubscriptionIn
-) -> tuple[int, SubscriptionWritten]:
+) -> Status[SubscriptionWritten]:
     """Create or update the subscription `subscription_id` (201 when created)."""
     terms, changed_on = _terms(subscription_id, payload)
     subscription, outcome = record_subscription(terms, changed_on=changed_on, as_of=payload.as_of)
     subscription = Subscription.objects.select_related("account").get(pk=subscription.pk)
     written = SubscriptionWritten(result=outcome.value, subscription=subscription_out(subscription))
-    return (201 if outcome == Outcome.CREATED else 200), written
+    return Status(201 if outcome == Outcome.CREATED else 200, written)

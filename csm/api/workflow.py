@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
 from accounts.models import Account
@@ -102,7 +102,7 @@ def list_touches(request: HttpRequest, filters: Query[TouchFilters]) -> TouchLis
 
 
 @router.post("/touches", response={201: TouchOut, **WITH_422}, auth=WRITE)
-def create_touch(request: HttpRequest, payload: TouchIn) -> tuple[int, TouchOut]:
+def create_touch(request: HttpRequest, payload: TouchIn) -> Status[TouchOut]:
     """Log a touch (no author: it came from another system). It counts for the cadence as one
     logged on the account page does."""
     account = Account.objects.filter(external_id=payload.account.strip()).first()
@@ -126,7 +126,7 @@ def create_touch(request: HttpRequest, payload: TouchIn) -> tuple[int, TouchOut]
     except OverflowError:  # a time at the edge of datetime's range, moved to the local zone
         raise FieldErrors([("happened_at", "out of range")]) from None
     touch.account = account
-    return 201, touch_out(touch)
+    return Status(201, touch_out(touch))
 
 
 # --- Risk items ----------------------------------------------------------------------------------
