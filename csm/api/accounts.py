@@ -27,9 +27,9 @@ from accounts.services import add_contact
 from csm.api.core import (
     READ,
     WITH_404,
-    WITH_404_422,
     WRITE,
     FieldErrors,
+    IsoDate,
     Page,
     Text,
 )
@@ -62,7 +62,7 @@ class AccountFilters(Page):
     tier: Literal["A", "B", "C"] | None = None
     segment: Literal["basic", "advanced", "strategic"] | None = None
     lifecycle_stage: Literal["onboarding", "adoption", "mature"] | None = None
-    renewal_before: date | None = Field(None, description="renewal date before this day")
+    renewal_before: IsoDate | None = Field(None, description="renewal date before this day")
     search: Text | None = Field(None, description="in the name or external id", max_length=200)
 
 
@@ -152,7 +152,7 @@ def _as_import_text(value: object) -> str:
 
 @router.put(
     "/accounts/{external_id}",
-    response={200: AccountWritten, 201: AccountWritten, **WITH_404_422},
+    response={200: AccountWritten, 201: AccountWritten, **WITH_404},
     auth=WRITE,
 )
 def put_account(
@@ -212,9 +212,7 @@ def list_contacts(request: HttpRequest, external_id: str) -> list[ContactOut]:
     return [contact_out(contact) for contact in account.contacts.all()]
 
 
-@router.post(
-    "/accounts/{external_id}/contacts", response={201: ContactOut, **WITH_404_422}, auth=WRITE
-)
+@router.post("/accounts/{external_id}/contacts", response={201: ContactOut, **WITH_404}, auth=WRITE)
 def create_contact(
     request: HttpRequest, external_id: str, payload: ContactIn
 ) -> Status[ContactOut]:

@@ -11,14 +11,16 @@ common schemas.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Schema
 from ninja.security.http import HttpBearer
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 from health.api import authenticate, check_key
 from health.models import ApiKey, ApiScope
@@ -123,6 +125,25 @@ def _storable(value: str) -> str:
 Text = Annotated[str, AfterValidator(_storable)]
 
 
+def _iso_date(value: object) -> object:
+    # pydantic alone would also read a number as a Unix time.
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise ValueError("not a date (YYYY-MM-DD)")
+    return value
+
+
+def _iso_datetime(value: object) -> object:
+    if not isinstance(value, str) or not ISO_DATE.match(value):
+        raise ValueError("not an ISO-8601 date and time")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A day written YYYY-MM-DD, and a moment in ISO-8601 with a UTC offset.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+
+
 class ErrorOut(Schema):
     error: str
 
@@ -142,11 +163,13 @@ class Page(Schema):
     offset: int = Field(0, ge=0, le=10**9, description="skip this many items first")
 
 
+# Every operation may answer these: a body that is not JSON (400), the key checks (401, 403,
+# 429), fields that break the schema or the domain's rules (422).
 ERRORS: dict[int, Any] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
+    422: ValidationErrorOut,
     429: ErrorOut,
 }
 WITH_404 = {**ERRORS, 404: ErrorOut}
-WITH_422 = {**ERRORS, 422: ValidationErrorOut}
-WITH_404_422 = {**WITH_404, 422: ValidationErrorOut}

@@ -11,12 +11,12 @@ from typing import Literal
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from accounts.billing import Outcome, Terms, record_subscription
 from accounts.import_values import Invalid, choice, parse_amount, parse_date, text_of
 from accounts.models import Account, Interval, Subscription
-from csm.api.core import READ, WITH_404, WITH_404_422, WRITE, FieldErrors, Page, Text
+from csm.api.core import READ, WITH_404, WRITE, FieldErrors, IsoDate, IsoDateTime, Page, Text
 
 router = Router(tags=["subscriptions"])
 
@@ -42,15 +42,15 @@ class SubscriptionList(Schema):
 
 class SubscriptionFilters(Page):
     account: Text | None = Field(None, description="an account's external_id")
-    active_on: date | None = Field(None, description="only those active on this day")
+    active_on: IsoDate | None = Field(None, description="only those active on this day")
 
 
 class SubscriptionIn(Schema):
-    account: Text = Field(description="the account's external_id")
-    start_date: Text = Field(description="YYYY-MM-DD")
+    account: Text = Field(min_length=1, description="the account's external_id")
+    start_date: Text = Field(min_length=1, description="YYYY-MM-DD")
     end_date: Text | None = Field(None, description="YYYY-MM-DD, exclusive; null = ongoing")
-    amount: Text = Field(description='per billing period, a decimal string like "99.00"')
-    interval: Text = Field(description="month | year")
+    amount: Text = Field(min_length=1, description='per period, a decimal string like "99.00"')
+    interval: Literal["month", "year"]
     interval_count: int = Field(1, ge=1, le=MAX_INTERVAL_COUNT, description="billed every N")
     changed_on: Text | None = Field(
         None,
@@ -58,7 +58,7 @@ class SubscriptionIn(Schema):
         "earlier terms are kept as history (an expansion or contraction that month). Without "
         "it the stored terms are corrected in place.",
     )
-    as_of: AwareDatetime | None = Field(
+    as_of: IsoDateTime | None = Field(
         None,
         description="when this state was current in the billing system; a push older than the "
         "stored one changes nothing (result stale)",
@@ -156,7 +156,7 @@ def _terms(subscription_id: str, payload: SubscriptionIn) -> tuple[Terms, date |
 
 @router.put(
     "/subscriptions/{subscription_id}",
-    response={200: SubscriptionWritten, 201: SubscriptionWritten, **WITH_404_422},
+    response={200: SubscriptionWritten, 201: SubscriptionWritten, **WITH_404},
     auth=WRITE,
 )
 def put_subscription(
