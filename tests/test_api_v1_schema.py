@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from csm.workflow.models import RiskItem
@@ -20,7 +22,18 @@ EXAMPLES_PER_OPERATION = 12
 
 
 @pytest.fixture
-def key(db, settings) -> str:
+def keep_test_connection():
+    """Requests through the WSGI app close "old" connections when they finish, the test's own
+    (open transaction) included; Django's test client switches that off the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def key(db, settings, keep_test_connection) -> str:
     """A key that may read and write, and some rows for it to find."""
     settings.API_RATE_LIMIT_PER_MINUTE = 0
     account = AccountFactory(external_id="acme")
