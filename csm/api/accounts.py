@@ -128,9 +128,7 @@ def list_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> Accou
         accounts = accounts.filter(renewal_date__lt=filters.renewal_before)
     if filters.search:
         accounts = accounts.search(filters.search)
-    # list(): the page is read once, counted apart.
-    page = list(accounts[filters.offset : filters.offset + filters.limit])
-    return AccountList(count=accounts.count(), items=[account_out(a, today) for a in page])
+    return AccountList(**filters.of(accounts, lambda account: account_out(account, today)))
 
 
 @router.get("/accounts/{external_id}", response={200: AccountOut, **WITH_404}, auth=READ)

@@ -12,11 +12,12 @@ common schemas.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Schema
 from ninja.security.http import HttpBearer
@@ -159,8 +160,24 @@ class ValidationErrorOut(Schema):
 
 
 class Page(Schema):
+    """A list's paging: every list answers {"count": <matching>, "items": [...]}."""
+
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="at most this many items")
     offset: int = Field(0, ge=0, le=10**9, description="skip this many items first")
+
+    def of(self, rows: QuerySet[Any], out: Callable[[Any], Any]) -> dict[str, Any]:
+        # list(): the page is read once; the count is its own query.
+        page = list(rows[self.offset : self.offset + self.limit])
+        return {"count": rows.count(), "items": [out(row) for row in page]}
+
+
+class AccountRowsPage(Page):
+    """Paging of rows that hang off an account, filtered by its external id."""
+
+    account: Text | None = Field(None, description="an account's external_id")
+
+    def rows_of(self, rows: QuerySet[Any]) -> QuerySet[Any]:
+        return rows if self.account is None else rows.filter(account__external_id=self.account)
 
 
 # Every operation may answer these: a body that is not JSON (400), the key checks (401, 403,

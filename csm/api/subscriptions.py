@@ -16,7 +16,16 @@ from pydantic import Field
 from accounts.billing import Outcome, Terms, record_subscription
 from accounts.import_values import Invalid, choice, parse_amount, parse_date, text_of
 from accounts.models import Account, Interval, Subscription
-from csm.api.core import READ, WITH_404, WRITE, FieldErrors, IsoDate, IsoDateTime, Page, Text
+from csm.api.core import (
+    READ,
+    WITH_404,
+    WRITE,
+    AccountRowsPage,
+    FieldErrors,
+    IsoDate,
+    IsoDateTime,
+    Text,
+)
 
 router = Router(tags=["subscriptions"])
 
@@ -40,8 +49,7 @@ class SubscriptionList(Schema):
     items: list[SubscriptionOut]
 
 
-class SubscriptionFilters(Page):
-    account: Text | None = Field(None, description="an account's external_id")
+class SubscriptionFilters(AccountRowsPage):
     active_on: IsoDate | None = Field(None, description="only those active on this day")
 
 
@@ -88,9 +96,9 @@ def subscription_out(subscription: Subscription) -> SubscriptionOut:
 def list_subscriptions(
     request: HttpRequest, filters: Query[SubscriptionFilters]
 ) -> SubscriptionList:
-    subscriptions = Subscription.objects.select_related("account").order_by("subscription_id")
-    if filters.account is not None:
-        subscriptions = subscriptions.filter(account__external_id=filters.account)
+    subscriptions = filters.rows_of(
+        Subscription.objects.select_related("account").order_by("subscription_id")
+    )
     if filters.active_on is not None:
         subscriptions = subscriptions.filter(start_date__lte=filters.active_on).exclude(
             end_date__lte=filters.active_on

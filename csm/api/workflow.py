@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
@@ -25,11 +26,11 @@ from csm.api.core import (
     READ,
     WITH_404,
     WRITE,
+    AccountRowsPage,
     ErrorOut,
     FieldErrors,
     IsoDate,
     IsoDateTime,
-    Page,
     Text,
     django_field_errors,
 )
@@ -60,8 +61,7 @@ class TouchList(Schema):
     items: list[TouchOut]
 
 
-class TouchFilters(Page):
-    account: Text | None = Field(None, description="an account's external_id")
+class TouchFilters(AccountRowsPage):
     since: IsoDateTime | None = Field(None, description="touches at or after this time")
 
 
@@ -92,13 +92,10 @@ def touch_out(touch: Touch) -> TouchOut:
 @router.get("/touches", response={200: TouchList, **ERRORS}, auth=READ)
 def list_touches(request: HttpRequest, filters: Query[TouchFilters]) -> TouchList:
     """Touches, newest first."""
-    touches = Touch.objects.select_related("account", "author")
-    if filters.account is not None:
-        touches = touches.filter(account__external_id=filters.account)
+    touches = filters.rows_of(Touch.objects.select_related("account", "author"))
     if filters.since is not None:
         touches = touches.filter(happened_at__gte=filters.since)
-    page = list(touches[filters.offset : filters.offset + filters.limit])
-    return TouchList(count=touches.count(), items=[touch_out(t) for t in page])
+    return TouchList(**filters.of(touches, touch_out))
 
 
 @router.post("/touches", response={201: TouchOut, **ERRORS}, auth=WRITE)
@@ -158,8 +155,7 @@ class RiskItemList(Schema):
     items: list[RiskItemOut]
 
 
-class RiskFilters(Page):
-    account: Text | None = Field(None, description="an account's external_id")
+class RiskFilters(AccountRowsPage):
     open: bool | None = Field(None, description="true: open items only; false: resolved only")
 
 
@@ -189,15 +185,14 @@ def risk_item_out(item: RiskItem) -> RiskItemOut:
 @router.get("/risk-items", response={200: RiskItemList, **ERRORS}, auth=READ)
 def list_risk_items(request: HttpRequest, filters: Query[RiskFilters]) -> RiskItemList:
     """Risk items by priority (open ones first)."""
-    items = RiskItem.objects.select_related("account", "assignee").order_by(
-        "-resolved_at", "-priority", "pk"
+    items = filters.rows_of(
+        RiskItem.objects.select_related("account", "assignee").order_by(
+            F("resolved_at").desc(nulls_first=True), "-priority", "pk"
+        )
     )
-    if filters.account is not None:
-        items = items.filter(account__external_id=filters.account)
     if filters.open is not None:
         items = items.filter(resolved_at__isnull=filters.open)
-    page = list(items[filters.offset : filters.offset + filters.limit])
-    return RiskItemList(count=items.count(), items=[risk_item_out(i) for i in page])
+    return RiskItemList(**filters.of(items, risk_item_out))
 
 
 @router.get("/risk-items/{item_id}", response={200: RiskItemOut, **WITH_404}, auth=READ)
