@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Subscription
@@ -73,11 +73,8 @@ def record_subscription(
     terms: Terms, *, changed_on: date | None = None, as_of: datetime | None = None
 ) -> tuple[Subscription, Outcome]:
     """Create or update the subscription `terms.subscription_id` (see the module docstring)."""
-    current = (
-        Subscription.objects.select_for_update()
-        .filter(subscription_id=terms.subscription_id)
-        .first()
-    )
+    locked = Subscription.objects.select_for_update().filter(subscription_id=terms.subscription_id)
+    current = locked.first()
     amount = terms.amount
     if terms.end_date is not None and terms.end_date <= terms.start_date:
         amount = Decimal("0.00")
@@ -93,9 +90,16 @@ def record_subscription(
             billing_as_of=as_of,
         )
         subscription.set_mrr()
-        subscription.save()
-        refresh_tiers(today=timezone.localdate(), account_ids=[terms.account.pk])
-        return subscription, Outcome.CREATED
+        try:
+            with transaction.atomic():
+                subscription.save(force_insert=True)
+        except IntegrityError:
+            # A concurrent push created it first (Stripe's created and updated events of a new
+            # subscription can arrive together): update that row instead.
+            current = locked.get()
+        else:
+            refresh_tiers(today=timezone.localdate(), account_ids=[terms.account.pk])
+            return subscription, Outcome.CREATED
     if as_of is not None and current.billing_as_of is not None and as_of < current.billing_as_of:
         return current, Outcome.STALE
 
