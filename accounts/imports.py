@@ -261,7 +261,7 @@ class _AccountRows(_Kind):
 
     def load(self, rows: list[_Row]) -> None:
         keys = {row.values["external_id"] for row in rows}
-        emails = {row.values["owner_email"].lower() for row in rows} - {""}
+        emails = {row.values.get("owner_email", "").lower() for row in rows} - {""}
         # select_related: the old owner is shown in the preview and written to the audit trail.
         accounts = _fetch(Account.objects.select_related("owner"), "external_id", keys)
         self.existing = {account.external_id: account for account in accounts}
@@ -437,6 +437,8 @@ class Plan:
     kind: str
     filename: str
     errors: list[str] = field(default_factory=list)
+    # The rows' problems as (column, problem), for callers that name fields (the REST API).
+    problems: list[tuple[str, str]] = field(default_factory=list)
     rows: list[RowPlan] = field(default_factory=list)
     creates: list[Any] = field(default_factory=list)
     updates: list[tuple[Any, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
@@ -464,9 +466,31 @@ def plan_import(kind: str, text: str, *, filename: str) -> Plan:
     The plan holds unsaved model instances with the new values set, for apply_plan to write.
     """
     spec = KINDS[kind](filename)
-    plan = Plan(kind=kind, filename=filename)
     rows, errors = _read(text, spec)
     spec.load(rows)
+    return _plan(spec, rows, errors)
+
+
+def plan_values(kind: str, values: dict[str, str], *, source: str) -> Plan:
+    """One row given as {column: text} (the REST API's upsert), through the same checks as a
+    file's rows. A column left out keeps what is stored; a new row needs the kind's required
+    columns. `plan.problems` lists (column, problem)."""
+    spec = KINDS[kind](source)
+    unknown = sorted(set(values) - set(spec.columns))
+    if unknown:
+        raise ValueError(f"unknown columns {unknown}")
+    row = _Row(1, dict(values))
+    spec.load([row])
+    if values.get(spec.key, "") not in spec.existing:
+        # A new row: a required column left out is blank, as in a file (where it is "required",
+        # or allowed blank like an account's owner_email).
+        row.values.update({column: "" for column in spec.required if column not in values})
+    return _plan(spec, [row], [])
+
+
+def _plan(spec: _Kind, rows: list[_Row], errors: list[tuple[int, str]]) -> Plan:
+    """Check the rows (their values looked up by spec.load) and plan their writes."""
+    plan = Plan(kind=spec.kind, filename=spec.filename)
 
     first_line_of: dict[str, int] = {}
     valid: list[tuple[int, dict[str, Any]]] = []
@@ -478,6 +502,7 @@ def plan_import(kind: str, text: str, *, filename: str) -> Plan:
         elif key:
             first_line_of[key] = row.line
         errors.extend((row.line, f"line {row.line}: {col}: {msg}") for col, msg in cleaned.problems)
+        plan.problems.extend(cleaned.problems)
         if not cleaned.problems:
             valid.append((row.line, cleaned.values))
     if errors:

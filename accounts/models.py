@@ -304,6 +304,15 @@ class Subscription(models.Model):
     end_date = models.DateField(_("end date"), null=True, blank=True)
     amount = models.DecimalField(_("amount per interval"), **MONEY)
     interval = models.CharField(_("billing interval"), max_length=8, choices=Interval.choices)
+    # Billed every this many intervals (3 months = quarterly); the imports write 1.
+    interval_count = models.PositiveSmallIntegerField(_("intervals per bill"), default=1)
+    # Set on a row that keeps a subscription's earlier terms (accounts.billing splits a
+    # subscription when a billing system changes its amount, so the change shows as an MRR
+    # movement on the day it happened): the id of the subscription it belongs to.
+    period_of = models.CharField(max_length=100, blank=True, db_index=True, editable=False)
+    # When the billing system's state last written was current (a Stripe event's `created`): an
+    # older state arriving late never overwrites a newer one.
+    billing_as_of = models.DateTimeField(null=True, blank=True, editable=False)
     # Derived from amount and interval by mrr.subscription_mrr whenever they are written, so that
     # MRR can be summed in SQL (the account list sorts by it).
     mrr = models.DecimalField(_("MRR"), editable=False, **MONEY)
@@ -327,7 +336,31 @@ class Subscription(models.Model):
     def set_mrr(self) -> None:
         """Store the MRR its amount and interval give (accounts.mrr). Every writer calls it: the
         imports, the demo and the admin."""
-        self.mrr = mrr_rules.subscription_mrr(self.amount, self.interval)
+        self.mrr = mrr_rules.subscription_mrr(self.amount, self.interval, self.interval_count)
+
+
+class StripeCustomer(models.Model):
+    """A Stripe customer id linked to an account (accounts.stripe): found once through a
+    `metadata.external_id`, it names the account of the customer's later events."""
+
+    customer_id = models.CharField(max_length=255, primary_key=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stripe_customers")
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.account_id}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe event id that was handled: a delivery of the same event again changes nothing."""
+
+    event_id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=100)
+    created = models.DateTimeField()
+    processed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.type})"
 
 
 class ScopeKind(models.TextChoices):

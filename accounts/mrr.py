@@ -23,13 +23,16 @@ YEARLY = "year"
 MONTHS_PER_INTERVAL = {MONTHLY: 1, YEARLY: 12}
 
 
-def subscription_mrr(amount: Decimal, interval: str) -> Decimal:
-    """Monthly recurring revenue of one billed amount, half-up to cents."""
+def subscription_mrr(amount: Decimal, interval: str, interval_count: int = 1) -> Decimal:
+    """Monthly recurring revenue of one amount billed every `interval_count` months or years
+    (Stripe's `recurring.interval_count`: 3 months = quarterly), half-up to cents."""
     try:
         months = MONTHS_PER_INTERVAL[interval]
     except KeyError:
         raise ValueError(f"unknown billing interval {interval!r}") from None
-    return (Decimal(amount) / months).quantize(CENT, rounding=ROUND_HALF_UP)
+    if interval_count < 1:
+        raise ValueError(f"an interval count is at least 1, not {interval_count!r}")
+    return (Decimal(amount) / (months * interval_count)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Terms(Protocol):

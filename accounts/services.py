@@ -73,18 +73,20 @@ def update_account(
 
 def add_contact(
     *,
-    actor: User,
+    actor: User | None,
     account: Account,
     name: str,
     email: str,
     role: str = "",
     is_primary: bool = False,
 ) -> Contact:
-    """Add a contact to an account of the actor's book (a manager: any account). A new primary
+    """Add a contact to an account of the actor's book (a manager: any account; no actor: an
+    integration, e.g. the REST API with a write key, which may write any account). A new primary
     contact takes over from the old one, in one transaction (one primary per account). The email
     is stored in lower case and is the account's only contact with it, whatever its case
     (ValidationError on "email" otherwise)."""
-    check_can_change(actor, account)
+    if actor is not None:
+        check_can_change(actor, account)
     email = email.strip().lower()
     with transaction.atomic():
         # Lock the account's row: two people adding the same person at once make one contact.

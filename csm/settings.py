@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "csp",
+    # The REST API's docs page: its templates and vendored Swagger UI files (no CDN).
+    "ninja",
     "django_htmx",
     "template_partials",
     # The layers, from the ground up (README "Architecture"); a lower one never imports a higher.
@@ -236,6 +238,9 @@ INGEST_MAX_BYTES = 1024 * 1024
 # Requests per API key and minute (fixed window, counted in the cache); 0 turns the limit off.
 # 600 requests of 1,000 events is 10,000 events/s from one key.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# Stripe webhooks (POST /hooks/stripe/): the endpoint's signing secrets (whsec_…), comma-separated
+# while a rotation keeps the old one valid. Empty: the endpoint answers 503.
+STRIPE_WEBHOOK_SECRET = env.list("STRIPE_WEBHOOK_SECRET", default=[])
 
 # --- Surveys (feedback) ------------------------------------------------------------------------
 

@@ -9,10 +9,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import urls as account_urls
+from csm.api.main import urls as api_v1
 from csm.lib import errors
 from csm.workflow import urls as workflow
 from csm.workflow.views import today
 from feedback import urls as feedback_urls
+from health import stripe_hooks
 
 urlpatterns = [
     path("", today.home, name="home"),
@@ -45,6 +47,10 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("accounts.outbox_urls")),
     path("", include("csm.webhooks.urls")),
+    path("hooks/stripe/", stripe_hooks.stripe_webhook, name="stripe_webhook"),
+    # The REST API v1 (csm/api/). After health.urls, whose two api/v1/ endpoints (events, an
+    # account's health) keep being served by health/api.py.
+    path("api/v1/", api_v1),
     path("admin/", admin.site.urls),
 ]
 

@@ -4,8 +4,9 @@
 - `GET /api/v1/accounts/<external_id>/health` returns an account's latest health score.
 
 Every answer is JSON, errors included (`{"error": "…"}`): 400 bad body, 401 missing, unknown or
-revoked key, 404 unknown account or no score yet, 405 wrong method, 413 body over
-INGEST_MAX_BYTES, 429 over API_RATE_LIMIT_PER_MINUTE requests per key and minute.
+revoked key, 403 a key without the endpoint's scope, 404 unknown account or no score yet, 405
+wrong method, 413 body over INGEST_MAX_BYTES, 429 over API_RATE_LIMIT_PER_MINUTE requests per key
+and minute. The REST API (csm/api/) authenticates with the same functions.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.models import Account
 from csm.lib.ratelimit import seconds_over_limit
 from health.ingest import ingest_events
-from health.models import ApiKey, hash_api_key
+from health.models import ApiKey, ApiScope, hash_api_key
 from health.queries import health_payload, latest_score
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JsonResponse({"error": message}, status=status, headers=headers)
 
 
-def _authenticate(request: HttpRequest) -> ApiKey | JsonResponse:
+def authenticate(request: HttpRequest) -> ApiKey | JsonResponse:
     """The request's active key, or the 401 to send."""
     scheme, _space, key = request.headers.get("Authorization", "").partition(" ")
     key = key.strip()
@@ -52,9 +53,9 @@ def _authenticate(request: HttpRequest) -> ApiKey | JsonResponse:
             401, "missing API key: send the header Authorization: Bearer <key>", challenge
         )
     try:
-        api_key = ApiKey.objects.only("pk", "hashed_key", "last_used_at", "revoked_at").get(
-            hashed_key=hash_api_key(key)
-        )
+        api_key = ApiKey.objects.only(
+            "pk", "hashed_key", "scopes", "last_used_at", "revoked_at"
+        ).get(hashed_key=hash_api_key(key))
     except ApiKey.DoesNotExist:
         return _error(401, "unknown API key", challenge)
     if not api_key.is_active:
@@ -74,9 +75,22 @@ def _over_rate_limit(api_key: ApiKey) -> int | None:
     return seconds_over_limit(f"api:{api_key.hashed_key[:16]}", settings.API_RATE_LIMIT_PER_MINUTE)
 
 
-def api_view(method: str) -> Callable[[ApiView], ApiView]:
-    """Answer 405 to other methods, authenticate the key and apply the rate limit; the view gets
-    the ApiKey after the request. Key-authenticated, so exempt from CSRF (no cookies involved)."""
+def check_key(api_key: ApiKey, scopes: tuple[str, ...]) -> JsonResponse | None:
+    """The 403 (a key without any of `scopes`) or 429 (over the rate limit) to send, else None."""
+    if not any(api_key.has_scope(scope) for scope in scopes):
+        return _error(403, f"this API key lacks the {' or '.join(scopes)} scope")
+    retry_after = _over_rate_limit(api_key)
+    if retry_after is not None:
+        limit = settings.API_RATE_LIMIT_PER_MINUTE
+        message = f"rate limit exceeded: at most {limit} requests per minute per key"
+        return _error(429, message, {"Retry-After": str(retry_after)})
+    return None
+
+
+def api_view(method: str, *scopes: str) -> Callable[[ApiView], ApiView]:
+    """Answer 405 to other methods, authenticate the key, check it has one of `scopes` and apply
+    the rate limit; the view gets the ApiKey after the request. Key-authenticated, so exempt from
+    CSRF (no cookies involved)."""
 
     def decorator(view: ApiView) -> ApiView:
         @csrf_exempt
@@ -84,14 +98,12 @@ def api_view(method: str) -> Callable[[ApiView], ApiView]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method != method:
                 return _error(405, f"method not allowed: use {method}", {"Allow": method})
-            api_key = _authenticate(request)
+            api_key = authenticate(request)
             if isinstance(api_key, JsonResponse):
                 return api_key
-            retry_after = _over_rate_limit(api_key)
-            if retry_after is not None:
-                limit = settings.API_RATE_LIMIT_PER_MINUTE
-                message = f"rate limit exceeded: at most {limit} requests per minute per key"
-                return _error(429, message, {"Retry-After": str(retry_after)})
+            refused = check_key(api_key, scopes)
+            if refused is not None:
+                return refused
             return view(request, api_key, *args, **kwargs)
 
         return wrapped
@@ -99,7 +111,7 @@ def api_view(method: str) -> Callable[[ApiView], ApiView]:
     return decorator
 
 
-@api_view("POST")
+@api_view("POST", ApiScope.INGEST)
 def events(request: HttpRequest, api_key: ApiKey) -> HttpResponse:
     """Store a batch of usage events; 200 with what was accepted even when some events fail."""
     max_bytes = settings.INGEST_MAX_BYTES
@@ -132,7 +144,8 @@ def events(request: HttpRequest, api_key: ApiKey) -> HttpResponse:
     return JsonResponse(ingest_events(batch).as_json())
 
 
-@api_view("GET")
+# Readable with an ingest key too, as it was before keys had scopes.
+@api_view("GET", ApiScope.READ, ApiScope.INGEST)
 def account_health(request: HttpRequest, api_key: ApiKey, external_id: str) -> HttpResponse:
     """The account's latest health score, as `manage.py health ACCOUNT --json` prints it."""
     account = Account.objects.filter(external_id=external_id).first()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LifecycleStage
+from health.models import ApiScope
 from health.scorecard import WEIGHT_COLUMNS, MeasureInput, grid_from_text, grid_to_text
 from health.scoring import Grid, GridError, MeasureDef, Scorecard
 from health.services_keys import MAX_NAME, clean_key_name
@@ -22,6 +23,14 @@ class ApiKeyForm(forms.Form):
         label=_("Name"),
         max_length=MAX_NAME,
         help_text=_("What the key is for, e.g. “product backend”."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=ApiScope.choices,
+        initial=[ApiScope.INGEST],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Give a key only what its program needs."),
+        error_messages={"required": _("Choose at least one scope.")},
     )
 
     def clean_name(self) -> str:

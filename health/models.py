@@ -23,13 +23,22 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class ApiScope(models.TextChoices):
+    """What a key may do (docs/api.md): send events, read through the REST API, write through it."""
+
+    INGEST = "ingest", _("Ingest: send usage events (events API, Segment)")
+    READ = "read", _("Read: the REST API's GET endpoints")
+    WRITE = "write", _("Write: create and change through the REST API")
+
+
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
     def active(self) -> ApiKeyQuerySet:
         return self.filter(revoked_at__isnull=True)
 
 
 class ApiKey(models.Model):
-    """A key the product uses to send events. Only its hash is stored; the key is shown once."""
+    """A key a program uses to send events or use the REST API, within its scopes. Only its hash
+    is stored; the key is shown once."""
 
     PREFIX = "csm_"
 
@@ -37,6 +46,9 @@ class ApiKey(models.Model):
     # The first characters of the key, so a manager can tell keys apart without seeing them.
     prefix = models.CharField(max_length=12)
     hashed_key = models.CharField(max_length=64, unique=True)
+    # ApiScope values separated by spaces, e.g. "ingest read". Keys made before scopes existed
+    # keep "ingest", what they could do then.
+    scopes = models.CharField(_("scopes"), max_length=32, default=ApiScope.INGEST)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -63,6 +75,13 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scope_list
 
 
 class UsageEvent(models.Model):

@@ -1,8 +1,9 @@
-"""Creating and revoking ingest API keys: the managers' page and `create_api_key` call these, so
+"""Creating and revoking API keys: the managers' page and `create_api_key` call these, so
 both store only the hash and both leave the same audit trail."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from accounts.audit import record_changes
 from accounts.models import User
-from health.models import ApiKey, hash_api_key
+from health.models import ApiKey, ApiScope, hash_api_key
 
 MAX_NAME = ApiKey._meta.get_field("name").max_length
 PREFIX_LENGTH = ApiKey._meta.get_field("prefix").max_length
@@ -34,20 +35,38 @@ def clean_key_name(name: str) -> str:
     return name
 
 
+def clean_scopes(scopes: Iterable[str]) -> str:
+    """The scopes to store ("ingest read"), in ApiScope order; ValueError naming a bad one."""
+    chosen = {scope.strip().lower() for scope in scopes} - {""}
+    unknown = chosen - set(ApiScope.values)
+    if unknown:
+        raise ValueError(f"unknown scope {sorted(unknown)[0]!r}: use {', '.join(ApiScope.values)}")
+    if not chosen:
+        raise ValueError("give the key at least one scope")
+    return " ".join(scope for scope in ApiScope.values if scope in chosen)
+
+
 @transaction.atomic
-def create_api_key(*, name: str, actor: User | None) -> NewApiKey:
+def create_api_key(
+    *, name: str, actor: User | None, scopes: Iterable[str] = (ApiScope.INGEST,)
+) -> NewApiKey:
     key = ApiKey.generate()
     api_key = ApiKey.objects.create(
         name=clean_key_name(name),
         prefix=key[:PREFIX_LENGTH],
         hashed_key=hash_api_key(key),
+        scopes=clean_scopes(scopes),
         created_by=actor,
     )
     record_changes(
         actor=actor,
         obj=api_key,
         action="api_key.create",
-        changes={"name": (None, api_key.name), "prefix": (None, api_key.prefix)},
+        changes={
+            "name": (None, api_key.name),
+            "prefix": (None, api_key.prefix),
+            "scopes": (None, api_key.scopes),
+        },
     )
     return NewApiKey(api_key=api_key, key=key)
 

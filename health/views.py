@@ -30,7 +30,11 @@ def api_keys(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ApiKeyForm(request.POST)
         if form.is_valid():
-            created = create_api_key(name=form.cleaned_data["name"], actor=request.user)
+            created = create_api_key(
+                name=form.cleaned_data["name"],
+                actor=request.user,
+                scopes=form.cleaned_data["scopes"],
+            )
             response = TemplateResponse(
                 request,
                 "health/api_key_created.html",

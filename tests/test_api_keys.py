@@ -92,7 +92,7 @@ def test_the_list_takes_the_same_queries_for_any_number_of_keys(
 
 
 def test_a_new_key_is_shown_once_and_only_its_hash_is_stored(maggie_client, maggie):
-    response = maggie_client.post(KEYS_URL, {"name": "  product backend "})
+    response = maggie_client.post(KEYS_URL, {"name": "  product backend ", "scopes": ["ingest"]})
     assert response.status_code == 200
     key = response.context["created"].key
     assert key.startswith("csm_") and len(key) > 40
@@ -111,7 +111,7 @@ def test_a_new_key_is_shown_once_and_only_its_hash_is_stored(maggie_client, magg
 
 
 def test_a_new_key_works_on_the_ingest_api(maggie_client):
-    response = maggie_client.post(KEYS_URL, {"name": "product"})
+    response = maggie_client.post(KEYS_URL, {"name": "product", "scopes": ["ingest"]})
     assert ingest_status(maggie_client, response.context["created"].key) == 200
 
 
@@ -124,12 +124,13 @@ def test_a_key_needs_a_name(maggie_client):
 
 
 def test_creating_a_key_is_audited(maggie_client, maggie):
-    maggie_client.post(KEYS_URL, {"name": "product"})
+    maggie_client.post(KEYS_URL, {"name": "product", "scopes": ["ingest"]})
     api_key = ApiKey.objects.get()
     entries = AuditEntry.objects.filter(action="api_key.create")
     assert {(e.field, e.new_value) for e in entries} == {
         ("name", "product"),
         ("prefix", api_key.prefix),
+        ("scopes", "ingest"),
     }
     for entry in entries:
         assert entry.actor == maggie and entry.account is None
@@ -195,3 +196,55 @@ def test_the_command_refuses_a_blank_name(db):
     with pytest.raises(CommandError, match="name"):
         call_command("create_api_key", " ", stdout=StringIO(), stderr=StringIO())
     assert ApiKey.objects.count() == 0
+
+
+# --- Scopes --------------------------------------------------------------------------------------
+
+
+def test_a_manager_chooses_the_scopes_of_a_new_key(maggie_client):
+    response = maggie_client.post(KEYS_URL, {"name": "warehouse", "scopes": ["write", "read"]})
+    assert response.status_code == 200
+    api_key = ApiKey.objects.get()
+    assert api_key.scopes == "read write"
+    assert "read write" in response.content.decode()
+    audited = AuditEntry.objects.filter(action="api_key.create", field="scopes")
+    assert audited.get().new_value == "read write"
+
+
+def test_a_key_needs_at_least_one_scope(maggie_client):
+    response = maggie_client.post(KEYS_URL, {"name": "nothing"})
+    assert response.status_code == 200
+    assert "scopes" in response.context["form"].errors
+    assert not ApiKey.objects.exists()
+
+
+def test_an_unknown_scope_is_refused_by_the_form(maggie_client):
+    response = maggie_client.post(KEYS_URL, {"name": "x", "scopes": ["admin"]})
+    assert "scopes" in response.context["form"].errors and not ApiKey.objects.exists()
+
+
+def test_the_command_takes_scopes(db):
+    out = StringIO()
+    call_command(
+        "create_api_key", "reader", "--scopes", "read, ingest", stdout=out, stderr=StringIO()
+    )
+    assert ApiKey.objects.get().scopes == "ingest read"
+
+
+def test_the_command_refuses_an_unknown_scope_naming_the_option(db):
+    with pytest.raises(CommandError, match="--scopes: unknown scope 'admin'"):
+        call_command("create_api_key", "x", "--scopes", "read,admin", stdout=StringIO())
+    assert not ApiKey.objects.exists()
+
+
+def test_the_events_api_needs_the_ingest_scope(client, db):
+    reader = create_api_key(name="reader", actor=None, scopes=["read", "write"]).key
+    response = client.post(
+        EVENTS_URL,
+        data=json.dumps({"events": []}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {reader}"},
+    )
+    assert response.status_code == 403
+    assert response.json() == {"error": "this API key lacks the ingest scope"}
+    assert ingest_status(client, create_api_key(name="p", actor=None).key) == 200

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
 # Paths whose clients are programs, not people.
-API_PATH_PREFIXES = ("/api/",)
+API_PATH_PREFIXES = ("/api/", "/hooks/")
 
 
 def _is_api(request: HttpRequest) -> bool:
