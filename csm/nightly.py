@@ -21,7 +21,7 @@ from csm.kpis.models import KpiSnapshot, MrrMovement
 from csm.kpis.snapshots import refresh_kpis
 from csm.lib.tasks import request_drain
 from csm.nightly_lock import nightly_lock
-from csm.webhooks.events import emit_band_changes
+from csm.webhooks.events import emit_band_changes, emit_overdue_tasks
 from csm.workflow.blueprints import create_blueprints
 from csm.workflow.models import RiskItem
 from csm.workflow.risk import refresh_risk_items
@@ -58,7 +58,9 @@ def run_one_day(day: date) -> dict[str, int]:
     8. Record churns (MRR > 0 the day before, 0 on `day`) and reactivations of open churns
        (feedback.churn.record_churn_events).
     9. Send the scheduled surveys due (feedback.services.queue_scheduled_surveys), only for
-       yesterday or today like the tips; mark bounced the invitations the mail server refused.
+       yesterday or today like the tips; mark bounced the invitations the mail server refused;
+       queue a `task.overdue` webhook for each open task that fell due in the week before `day`
+       (each task once).
     10. MRR movements and KPI snapshots: the month of `day` to date, and any closed month not
         yet written (csm.kpis.snapshots.refresh_kpis).
     11. Record the day as done, for catch-up, with its scores per band (the health report) and
@@ -88,6 +90,11 @@ def run_one_day(day: date) -> dict[str, int]:
                 else 0
             ),
             "surveys_bounced": sync_outbox_bounces(),
+            "task_overdue_webhooks": (
+                emit_overdue_tasks(day=day)
+                if day >= timezone.localdate() - timedelta(days=1)
+                else 0
+            ),
             **refresh_kpis(day=day),
         }
         NightlyRun.objects.update_or_create(

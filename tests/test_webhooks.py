@@ -14,14 +14,14 @@ from django.utils import translation
 from standardwebhooks.webhooks import Webhook
 
 from csm.webhooks.delivery import PAUSE_AFTER_FAILURES, drain_webhooks
-from csm.webhooks.events import emit_band_changes, emit_task_overdue
+from csm.webhooks.events import emit_band_changes, emit_overdue_tasks
 from csm.webhooks.models import DeliveryStatus, EndpointKind, WebhookDelivery, WebhookEndpoint
 from csm.webhooks.services import create_endpoint, resume_endpoint
 from csm.workflow.risk import refresh_risk_items
 from csm.workflow.risk_actions import resolve
 from feedback.services import record_response
 from tests import surveys
-from tests.factories import AccountFactory, HealthScoreFactory
+from tests.factories import AccountFactory, HealthScoreFactory, TaskFactory
 from tests.test_redis_down import redis_down  # noqa: F401 (a fixture)
 from tests.webhook_receiver import Receiver, free_port
 
@@ -287,13 +287,21 @@ def test_a_survey_answer_is_sent_with_the_detractor_flag(db, receiver):
     assert (data["score"], data["comment"], data["contact"]) == (3, "too slow", "Ana Lima")
 
 
-def test_task_overdue_carries_the_task(db, receiver, alice):
+def test_an_open_task_past_due_is_sent_once(db, receiver, alice):
     endpoint(receiver.url, events=["task.overdue"])
     account = AccountFactory(owner=alice)
-    emit_task_overdue(account=account, title="Send the QBR deck", due_on=D, assignee=alice)
+    TaskFactory(
+        account=account, title="Send the QBR deck", due_on=D - timedelta(days=1), assignee=alice
+    )
+    TaskFactory(account=account, title="Not yet due", due_on=D, assignee=alice)
+    TaskFactory(account=account, title="Done", due_on=D - timedelta(days=2), status="done")
+    TaskFactory(account=account, title="Long ago", due_on=D - timedelta(days=30))
+    assert emit_overdue_tasks(day=D) == 1
     data = WebhookDelivery.objects.get().payload["data"]
     assert (data["title"], data["due_on"], data["assignee"]) == (
         "Send the QBR deck",
-        "2026-11-22",
+        "2026-11-21",
         "alice@example.com",
     )
+    emit_overdue_tasks(day=D + timedelta(days=1))  # the next night: still overdue, not sent again
+    assert WebhookDelivery.objects.count() == 1

@@ -31,7 +31,7 @@ from accounts.models import Account, User
 from csm.webhooks.language import in_site_language
 from csm.webhooks.models import TEST_EVENT, EventType, WebhookDelivery, WebhookEndpoint
 from csm.webhooks.tasks import request_webhook_drain
-from csm.workflow.models import RiskItem
+from csm.workflow.models import RiskItem, Task, TaskStatus
 from feedback.models import Response
 from health.models import Band, HealthScore
 
@@ -271,20 +271,38 @@ def emit_churn_recorded(*, account_ids: list[int], day: date) -> int:
     return queue_events(events)
 
 
+# A task is announced overdue once, on the first nightly day after its due date; the look-back
+# lets a missed night catch up without replaying years of old next steps after an import.
+OVERDUE_LOOK_BACK = timedelta(days=7)
+
+
 @in_site_language
-def emit_task_overdue(*, account: Account, title: str, due_on: date, assignee: User | None) -> int:
-    """task.overdue for one task (the Task model's overdue check calls this)."""
-    data = {
-        "account": account_data(account),
-        "summary": _("Task overdue since %(due)s: %(title)s")
-        % {"due": due_on.isoformat(), "title": title},
-        "title": title,
-        "due_on": due_on.isoformat(),
-        "assignee": assignee.email if assignee else None,
-    }
-    event = Event(
-        type=EventType.TASK_OVERDUE,
-        id=_stable_id(EventType.TASK_OVERDUE, account.pk, title, due_on),
-        data=data,
+def emit_overdue_tasks(*, day: date) -> int:
+    """task.overdue for each open task due before `day` (within OVERDUE_LOOK_BACK). The event id
+    is the task's, so the nights after queue nothing new for it."""
+    if not WebhookEndpoint.objects.exists():
+        return 0
+    tasks = (
+        Task.objects.filter(
+            status=TaskStatus.OPEN, due_on__lt=day, due_on__gte=day - OVERDUE_LOOK_BACK
+        )
+        .select_related("account", "assignee")
+        .order_by("pk")
     )
-    return queue_events([event])
+    events = [
+        Event(
+            type=EventType.TASK_OVERDUE,
+            id=_stable_id(EventType.TASK_OVERDUE, task.pk),
+            data={
+                "account": account_data(task.account),
+                "summary": _("Task overdue since %(due)s: %(title)s")
+                % {"due": task.due_on.isoformat(), "title": task.title},
+                "title": task.title,
+                "due_on": task.due_on.isoformat(),
+                "assignee": task.assignee.email if task.assignee else None,
+                "source": task.source,
+            },
+        )
+        for task in tasks
+    ]
+    return queue_events(events)
