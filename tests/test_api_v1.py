@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account, AuditEntry, Contact, Subscription
 from csm.workflow.models import RiskItem, Touch
 from health.services_keys import create_api_key
-from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
+from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -329,6 +329,28 @@ def test_it_lists_and_gets_risk_items(client, reader):
     assert one["open"] is True and one["account"] == "acme"
     assert call(client, "get", "/risk-items/99999", reader).status_code == 404
     assert call(client, "get", "/risk-items", reader, open="false").json()["count"] == 0
+
+
+def test_it_lists_and_gets_tasks(client, reader, alice):
+    account = AccountFactory(external_id="acme", owner=alice)
+    later = TaskFactory(account=account, title="Send the deck", due_on=date(2026, 12, 3))
+    TaskFactory(account=account, title="Call Ana", due_on=date(2026, 12, 1))
+    TaskFactory(account=account, title="Old", status="done")
+    TaskFactory(title="Elsewhere")
+    listed = call(client, "get", "/tasks", reader, account="acme").json()
+    assert [row["title"] for row in listed["items"]] == ["Call Ana", "Send the deck"]
+    assert listed["items"][0] | {"id": 0} == {
+        "id": 0, "account": "acme", "title": "Call Ana", "assignee": "alice@example.com",
+        "due_on": "2026-12-01", "status": "open", "done": False, "done_at": None,
+        "source": "manual", "risk_item": None,
+    }  # fmt: skip
+    assert call(client, "get", "/tasks", reader, account="acme", status="all").json()["count"] == 3
+    mine = call(client, "get", "/tasks", reader, assignee="ALICE@example.com").json()
+    assert mine["count"] == 2
+    assert call(client, "get", f"/tasks/{later.pk}", reader).json()["title"] == "Send the deck"
+    assert call(client, "get", "/tasks/99999", reader).status_code == 404
+    bad = call(client, "get", "/tasks", reader, status="finished")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "status"
 
 
 def test_the_events_and_health_endpoints_answer_as_documented(client, ingester, reader):

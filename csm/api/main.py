@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from csm.api import accounts, subscriptions, workflow
+from csm.api import accounts, subscriptions, tasks, workflow
 from csm.api.core import (
     FieldErrors,
     Refused,
@@ -27,7 +27,7 @@ api = NinjaAPI(
     title="CSM REST API",
     version="1",
     description=(
-        "Accounts, contacts, subscriptions, touches, risk items and health. Authenticate with "
+        "Accounts, contacts, subscriptions, touches, risk items, tasks and health. Authenticate with "
         "`Authorization: Bearer <API key>`; a key's scopes decide what it may do: read (GET), "
         'write (PUT/POST), ingest (the events endpoint). Errors are JSON: `{"error": "…"}`, '
         "and 422 adds `errors: [{field, error}]`. See docs/api.md."
@@ -39,6 +39,7 @@ api = NinjaAPI(
 api.add_router("", accounts.router)
 api.add_router("", subscriptions.router)
 api.add_router("", workflow.router)
+api.add_router("", tasks.router)
 
 
 def _error(status: int, message: str) -> JsonResponse:
