@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, User
+from accounts.models import Account
 from csm.webhooks.language import in_site_language
 from csm.webhooks.models import TEST_EVENT, EventType, WebhookDelivery, WebhookEndpoint
 from csm.webhooks.tasks import request_webhook_drain
