@@ -28,7 +28,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Accounts, contacts, subscriptions, touches, risk items, tasks and health. "
-        "Authenticate with `Authorization: Bearer <API key>`; a key's scopes decide what it may do: read (GET), "
+        "Authenticate with `Authorization: Bearer <API key>`; a key's scopes decide what it may "
+        "do: read (GET), "
         'write (PUT/POST), ingest (the events endpoint). Errors are JSON: `{"error": "…"}`, '
         "and 422 adds `errors: [{field, error}]`. See docs/api.md."
     ),
