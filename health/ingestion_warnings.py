@@ -1,5 +1,11 @@
 """Ingestion warnings: what an integration (Segment/RudderStack calls, Stripe webhooks) sent that
-could not be stored. One function writes them, so every source records them the same way."""
+could not be stored. One function writes them, so every source records them the same way.
+
+Retention, so a broken integration sending thousands of bad messages cannot fill the disk: every
+warning adds to its day's count (IngestionWarningDay, one row per source, cause and day: the
+page's counts stay exact), but only the latest KEEP_EXAMPLES warnings of each source and cause
+are kept as rows with their message and example; older ones are deleted as new ones arrive.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from health.models import IngestionWarning, IngestionWarningSource
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from health.models import IngestionWarning, IngestionWarningDay, IngestionWarningSource
 
 # An example payload is kept up to this many characters of JSON (a warning is evidence, not a copy
 # of the traffic); a longer one is stored as {"truncated": "<the first characters>"}.
 MAX_EXAMPLE_CHARS = 4000
 MAX_MESSAGE = IngestionWarning._meta.get_field("message").max_length
+# Warnings kept with their example, per source and cause (the newest ones).
+KEEP_EXAMPLES = 100
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,46 @@ def record_ingestion_warnings(warnings: Iterable[Warning]) -> int:
         )
         for w in warnings
     ]
-    IngestionWarning.objects.bulk_create(rows)
+    if not rows:
+        return 0
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        counts[(row.source, row.cause)] = counts.get((row.source, row.cause), 0) + 1
+    with transaction.atomic():
+        IngestionWarning.objects.bulk_create(rows)
+        _add_to_day_counts(counts, timezone.now().date())
+        for source, cause in counts:
+            _prune(source, cause)
     return len(rows)
+
+
+def _add_to_day_counts(counts: dict[tuple[str, str], int], day: Any) -> None:
+    """Add to today's counts in one statement; an increment on conflict, so concurrent writers
+    never lose a count (PostgreSQL and SQLite both read this ON CONFLICT clause)."""
+    connection = connections[router.db_for_write(IngestionWarningDay)]
+    quote = connection.ops.quote_name
+    table = quote(IngestionWarningDay._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(counts))
+    params: list[Any] = []
+    for (source, cause), count in sorted(counts.items()):
+        params += [source, cause, connection.ops.adapt_datefield_value(day), count]
+    key = f"{quote('source')}, {quote('cause')}, {quote('day')}"
+    count = quote("count")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key}, {count}) VALUES {values} ON CONFLICT ({key})"
+            f" DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}",
+            params,
+        )
+
+
+def _prune(source: str, cause: str) -> None:
+    """Delete the warnings of this source and cause beyond the newest KEEP_EXAMPLES."""
+    same = IngestionWarning.objects.filter(source=source, cause=cause)
+    cutoff = same.order_by("-pk").values_list("pk", flat=True)[KEEP_EXAMPLES:][:1]
+    oldest_kept = list(cutoff)
+    if oldest_kept:
+        same.filter(pk__lte=oldest_kept[0]).delete()
 
 
 def record_ingestion_warning(
