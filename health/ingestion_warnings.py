@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.models import F, Max, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from health.models import IngestionWarning, IngestionWarningDay, IngestionWarningSource
@@ -101,3 +104,57 @@ def record_ingestion_warning(
     *, source: IngestionWarningSource | str, cause: str, message: str, example: Any = None
 ) -> None:
     record_ingestion_warnings([Warning(source, cause, message, example)])
+
+
+# --- The managers' page ---------------------------------------------------------------------------
+
+# Examples shown per source and cause on the page.
+EXAMPLES_SHOWN = 3
+
+
+@dataclass
+class CauseSummary:
+    source: str
+    source_label: str
+    cause: str
+    last_7_days: int
+    last_30_days: int
+    last_seen: Any
+    examples: list[IngestionWarning]
+
+
+def warnings_summary(*, today: date) -> list[CauseSummary]:
+    """Counts per source and cause over the last 7 and 30 days (from the day counts, exact after
+    pruning), most frequent first, each with its latest examples. Two queries, whatever the
+    number of warnings: the counts, and the examples numbered per cause by a window function."""
+    since_30 = today - timedelta(days=29)
+    since_7 = today - timedelta(days=6)
+    counts = (
+        IngestionWarningDay.objects.filter(day__gte=since_30)
+        .values("source", "cause")
+        .annotate(
+            last_30=Sum("count"),
+            last_7=Sum("count", filter=Q(day__gte=since_7)),
+            last_day=Max("day"),
+        )
+        .order_by("-last_30", "source", "cause")
+    )
+    numbered = IngestionWarning.objects.annotate(
+        rank=Window(RowNumber(), partition_by=[F("source"), F("cause")], order_by=F("pk").desc())
+    )
+    examples: dict[tuple[str, str], list[IngestionWarning]] = {}
+    for warning in numbered.filter(rank__lte=EXAMPLES_SHOWN).order_by("source", "cause", "-pk"):
+        examples.setdefault((warning.source, warning.cause), []).append(warning)
+    labels = dict(IngestionWarningSource.choices)
+    return [
+        CauseSummary(
+            source=row["source"],
+            source_label=str(labels.get(row["source"], row["source"])),
+            cause=row["cause"],
+            last_7_days=row["last_7"] or 0,
+            last_30_days=row["last_30"],
+            last_seen=row["last_day"],
+            examples=examples.get((row["source"], row["cause"]), []),
+        )
+        for row in counts
+    ]

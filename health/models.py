@@ -4,6 +4,7 @@ bookkeeping. Definitions: DESIGN §4 (health score), §5 (ingest API)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import date
 
@@ -271,6 +272,11 @@ class IngestionWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}/{self.cause}: {self.message}"
+
+    @property
+    def example_json(self) -> str:
+        """The example as indented JSON text, for the page (which escapes it like any text)."""
+        return json.dumps(self.example, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 class IngestionWarningDay(models.Model):
