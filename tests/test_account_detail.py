@@ -90,8 +90,9 @@ def test_the_query_count_does_not_grow_with_subscriptions(alice_client, django_a
     # 90 days of health history; the timeline (csm.workflow.timeline, reusing the audit entries and
     # subscriptions above): touches, 180 days of health bands, risk items; the blueprint and its
     # milestones with their owners and contacts (csm.workflow.blueprints.blueprint_for); survey
-    # answers and churn records on the timeline; the churn card's churn records (churn_tags)
-    with django_assert_num_queries(16):
+    # answers and churn records on the timeline; the churn card's churn records (churn_tags);
+    # the latest events (health.queries.latest_events)
+    with django_assert_num_queries(17):
         alice_client.get(url(account))
 
 

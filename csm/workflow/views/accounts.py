@@ -24,7 +24,14 @@ from csm.workflow.blueprints import blueprint_for
 from csm.workflow.forms import SORTS, AccountFilterForm, TouchForm
 from csm.workflow.timeline import account_timeline
 from health.forms import HealthOverrideForm
-from health.queries import health_card, in_band, latest_scored_day, with_health
+from health.queries import (
+    ACCOUNT_PAGE_EVENTS,
+    health_card,
+    in_band,
+    latest_events,
+    latest_scored_day,
+    with_health,
+)
 
 PAGE_SIZE = 50
 CHART_MONTHS = 24
@@ -161,5 +168,6 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
             "override_form": HealthOverrideForm() if request.user.is_manager else None,
             "timeline": account_timeline(account, subscriptions=subscriptions),
             "touch_form": TouchForm(account=account),
+            "latest_events": latest_events(account, limit=ACCOUNT_PAGE_EVENTS),
         },
     )
