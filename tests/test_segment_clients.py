@@ -6,25 +6,30 @@ unknown group shows as an ingestion warning."""
 from __future__ import annotations
 
 import pytest
+from rudderstack.analytics import request as rudder_request
 from rudderstack.analytics.client import Client as RudderClient
+from segment.analytics import request as segment_request
 from segment.analytics.client import Client as SegmentClient
 
 from accounts.models import Contact
 from health.models import IngestionWarning, UsageEvent
 from health.segment import PAGE_EVENT
-from health.services_keys import create_api_key
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def close_client_connections():
+    """The clients keep one HTTP session per process (keep-alive): close it after each test, so
+    no connection is left open on the live server when it stops."""
+    yield
+    segment_request._session.close()
+    rudder_request._session.close()
+
+
 def _raise(error, _batch):
     raise error
-
-
-@pytest.fixture
-def key() -> str:
-    return create_api_key(name="segment", actor=None).key
 
 
 @pytest.fixture
@@ -64,9 +69,9 @@ def expected(prefix: str) -> set[tuple[str, str, str, str]]:
 
 
 @pytest.mark.parametrize("sync_mode", [True, False], ids=["sync", "batched"])
-def test_the_segment_client_sends_an_accounts_events(live_server, key, accounts, sync_mode):
+def test_the_segment_client_sends_an_accounts_events(live_server, ingest_key, accounts, sync_mode):
     client = SegmentClient(
-        key, host=live_server.url, sync_mode=sync_mode, max_retries=0, on_error=_raise
+        ingest_key, host=live_server.url, sync_mode=sync_mode, max_retries=0, on_error=_raise
     )
     # identify comes before the group call that links pat: the second round names the contact.
     send_session(client, "seg")
@@ -81,10 +86,10 @@ def test_the_segment_client_sends_an_accounts_events(live_server, key, accounts,
 
 @pytest.mark.parametrize("sync_mode", [True, False], ids=["sync", "batched"])
 def test_the_rudderstack_client_sends_gzip_bodies_that_are_read(
-    live_server, key, accounts, sync_mode
+    live_server, ingest_key, accounts, sync_mode
 ):
     client = RudderClient(
-        key, host=live_server.url, sync_mode=sync_mode, max_retries=0, on_error=_raise
+        ingest_key, host=live_server.url, sync_mode=sync_mode, max_retries=0, on_error=_raise
     )
     assert client.gzip  # RudderStack's default
     send_session(client, "rud")
@@ -97,8 +102,10 @@ def test_the_rudderstack_client_sends_gzip_bodies_that_are_read(
 
 
 @pytest.mark.parametrize("client_class", [SegmentClient, RudderClient], ids=["segment", "rudder"])
-def test_a_message_for_an_unknown_group_is_a_warning(live_server, key, accounts, client_class):
-    client = client_class(key, host=live_server.url, sync_mode=True, max_retries=0)
+def test_a_message_for_an_unknown_group_is_a_warning(
+    live_server, ingest_key, accounts, client_class
+):
+    client = client_class(ingest_key, host=live_server.url, sync_mode=True, max_retries=0)
     client.track("pat", "login", context={"groupId": "initech"}, message_id="w1")
     assert not UsageEvent.objects.exists()
     warning = IngestionWarning.objects.get()
