@@ -130,15 +130,27 @@ def _context_group(message: dict[str, Any]) -> str | None:
     return group if isinstance(group, str) and group else None
 
 
-def _group_ids(messages: Sequence[object]) -> set[str]:
-    names = set()
+def _lookups(messages: Sequence[object]) -> tuple[set[str], set[str]]:
+    """The external ids whose account must be looked up here (group calls, and identify calls
+    that name their account: track/page/screen leave theirs to ingest_events' own look-up), and
+    the users whose link may be needed (messages without context.groupId, alias's previousId)."""
+    groups, users = set(), set()
     for message in messages:
-        if isinstance(message, dict):
-            names.add(_context_group(message))
-            if message.get("type") == "group" and message.get("groupId") is not None:
-                names.add(str(message["groupId"]))
-    names.discard(None)
-    return names  # type: ignore[return-value]
+        if not isinstance(message, dict):
+            continue
+        kind = message.get("type")
+        group = _context_group(message)
+        if kind == "group" and message.get("groupId") is not None:
+            groups.add(str(message["groupId"]))
+        elif kind == "alias" and message.get("previousId") is not None:
+            users.add(str(message["previousId"]))
+        elif group is None:
+            users.update(
+                str(message[name]) for name in ("userId", "anonymousId") if message.get(name)
+            )
+        elif kind == "identify":
+            groups.add(group)
+    return groups, users
 
 
 def _event_name(message: dict[str, Any]) -> object:
@@ -176,27 +188,28 @@ def _email_and_name(message: dict[str, Any]) -> tuple[str, str] | None:
 def process_messages(
     messages: Sequence[object], *, sent_at: object, received_at: datetime | None = None
 ) -> Outcome:
-    """Apply a request's messages in order (see the module docstring); one transaction."""
+    """Apply a request's messages in order (see the module docstring). A batch of track calls
+    naming their account costs ingest_events' two statements and nothing more."""
     received_at = received_at or timezone.now()
     outcome = Outcome()
 
     def warn(cause: str, message: str, example: object) -> None:
         outcome.warnings.append(Warning(SOURCE, cause, message, example))
 
-    accounts = dict(
-        Account.objects.filter(external_id__in=_group_ids(messages)).values_list(
-            "external_id", "pk"
+    groups, users = _lookups(messages)
+    # {external_id: pk} of the accounts named by group (and identify) calls.
+    accounts: dict[str, int] = {}
+    if groups:
+        found = Account.objects.filter(external_id__in=groups).values_list("external_id", "pk")
+        accounts = dict(found)
+    # {user: (external_id, pk)} of the users' links, as stored and as this batch changes them.
+    links: dict[str, tuple[str, int]] = {}
+    if users:
+        stored = SegmentUserLink.objects.filter(user__in=users).values_list(
+            "user", "account__external_id", "account_id"
         )
-    )
-    users = set()
-    for message in messages:
-        if isinstance(message, dict):
-            for name in ("userId", "anonymousId", "previousId"):
-                if message.get(name) is not None:
-                    users.add(str(message[name]))
-    links = dict(SegmentUserLink.objects.filter(user__in=users).values_list("user", "account_id"))
+        links = {user: (external_id, pk) for user, external_id, pk in stored}
     changed_links: dict[str, int] = {}
-    external_ids = {pk: external_id for external_id, pk in accounts.items()}
     events: list[dict[str, Any]] = []
     event_messages: list[dict[str, Any]] = []
     contacts: list[tuple[int, str, str, dict[str, Any]]] = []
@@ -212,7 +225,8 @@ def process_messages(
             if kind == "alias":
                 previous = message.get("previousId")
                 if previous is not None and str(previous) in links:
-                    links[user] = changed_links[user] = links[str(previous)]
+                    links[user] = links[str(previous)]
+                    changed_links[user] = links[user][1]
                 continue
             if kind == "group":
                 group = str(message.get("groupId") or "")
@@ -220,30 +234,31 @@ def process_messages(
                     raise _Refused(
                         UNKNOWN_ACCOUNT, f'groupId: no account with external id "{group}"'
                     )
-                links[user] = changed_links[user] = accounts[group]
+                links[user] = (group, accounts[group])
+                changed_links[user] = accounts[group]
                 continue
             group = _context_group(message)
-            if group is not None:
-                if group not in accounts:
-                    message_text = f'context.groupId: no account with external id "{group}"'
-                    raise _Refused(UNKNOWN_ACCOUNT, message_text)
-                account_id = accounts[group]
-            elif user in links:
-                account_id = links[user]
-            else:
-                raise _Refused(
-                    NO_ACCOUNT,
-                    f'user "{user}": no context.groupId and no group call linked it to an account',
-                )
+            account_id = accounts.get(group) if group is not None else None
+            if group is None:
+                if user not in links:
+                    raise _Refused(
+                        NO_ACCOUNT,
+                        f'user "{user}": no context.groupId and no group call linked it to an'
+                        " account",
+                    )
+                group, account_id = links[user]
             if kind == "identify":
                 person = _email_and_name(message)
                 if person is not None:
+                    if account_id is None:
+                        text = f'context.groupId: no account with external id "{group}"'
+                        raise _Refused(UNKNOWN_ACCOUNT, text)
                     contacts.append((account_id, *person, message))
                 continue
             events.append(
                 {
                     "id": _message_id(message),
-                    "account": account_id,  # a pk here; ingest_events reads external ids
+                    "account": group,
                     "user": user,
                     "event": _event_name(message),
                     "timestamp": event_time(
@@ -258,19 +273,23 @@ def process_messages(
         except _Refused as refused:
             warn(refused.cause, str(refused), message)
 
-    with transaction.atomic():
-        _save_links(changed_links, received_at)
+    if changed_links or contacts:
+        with transaction.atomic():
+            _save_links(changed_links, received_at)
+            for account_id, email, name, message in contacts:
+                try:
+                    upsert_contact_from_integration(
+                        account=Account(pk=account_id), email=email, name=name
+                    )
+                    outcome.contacts += 1
+                except ValidationError:
+                    text = f'traits.email: "{email[:100]}" is not an email address'
+                    warn(BAD_EMAIL, text, message)
         outcome.links = len(changed_links)
-        for account_id, email, name, message in contacts:
-            try:
-                upsert_contact_from_integration(
-                    account=Account(pk=account_id), email=email, name=name
-                )
-                outcome.contacts += 1
-            except ValidationError:
-                warn(BAD_EMAIL, f'traits.email: "{email[:100]}" is not an email address', message)
-        if events:
-            _store_events(events, event_messages, outcome, external_ids, links)
+    if events:
+        # After the links: a message's account came from them. Its own transaction (the insert's).
+        _store_events(events, event_messages, outcome)
+    if outcome.warnings:
         record_ingestion_warnings(outcome.warnings)
     return outcome
 
@@ -288,28 +307,23 @@ def _save_links(changed: dict[str, int], now: datetime) -> None:
 
 
 def _store_events(
-    events: list[dict[str, Any]],
-    messages: list[dict[str, Any]],
-    outcome: Outcome,
-    external_ids: dict[int, str],
-    links: dict[str, int],
+    events: list[dict[str, Any]], messages: list[dict[str, Any]], outcome: Outcome
 ) -> None:
-    """Store the usage events through ingest_events (the one insert path: its validation, its
-    duplicate rule, and whatever else reacts to new events there)."""
-    linked = set(links.values()) - set(external_ids)
-    if linked:
-        external_ids.update(Account.objects.filter(pk__in=linked).values_list("pk", "external_id"))
-    for event in events:
-        event["account"] = external_ids[event["account"]]
+    """Store the usage events through ingest_events: the one insert path, with its validation,
+    its account look-up, its duplicate rule, and whatever else reacts to new events there."""
     result = ingest_events(events)
     outcome.stored += result.accepted
     outcome.duplicates += result.duplicates
     for error in result.errors:
         text = error["error"]
-        if text.startswith("timestamp:"):
-            cause = BAD_TIMESTAMP
+        if text == "account: unknown account":
+            cause = UNKNOWN_ACCOUNT
+            account = events[error["index"]]["account"]
+            text = f'context.groupId: no account with external id "{account}"'
         elif text.startswith("account:"):
-            cause = UNKNOWN_ACCOUNT  # deleted between the look-up and the insert
+            cause = UNKNOWN_ACCOUNT
+        elif text.startswith("timestamp:"):
+            cause = BAD_TIMESTAMP
         else:
             cause = INVALID_MESSAGE
         outcome.warnings.append(Warning(SOURCE, cause, text, messages[error["index"]]))

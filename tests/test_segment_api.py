@@ -253,6 +253,15 @@ def test_identify_with_an_email_upserts_a_contact_of_the_account(client, ingest_
         (track(context={"groupId": "nope"}), "unknown_account"),
         ({"type": "group", "userId": "u1", "groupId": "nope"}, "unknown_account"),
         (track(context={}, userId="stranger"), "no_account"),
+        (
+            {
+                "type": "identify",
+                "userId": "u1",
+                "traits": {"email": "a@b.example"},
+                "context": {"groupId": "nope"},
+            },
+            "unknown_account",
+        ),
         (track(userId=None), "no_user"),
         (track(timestamp="yesterday"), "bad_timestamp"),
         (track(timestamp="2026-11-23T10:00:00"), "bad_timestamp"),
