@@ -68,6 +68,7 @@ MANAGER_PAGES = [
     reverse("feedback_reports:rules"),
     reverse("feedback_reports:competitors"),
     reverse("health:api_keys"),
+    reverse("health:ingestion_warnings"),
 ]
 
 
