@@ -56,7 +56,7 @@ CAUSES = (UNKNOWN_ACCOUNT, NO_ACCOUNT, NO_USER, BAD_TIMESTAMP, BAD_EMAIL, INVALI
 
 @dataclass
 class Outcome:
-    """What a request's messages did (for tests and the bench; the sender only sees 200)."""
+    """What a request's messages did (for tests and logs; the sender only sees 200)."""
 
     stored: int = 0
     duplicates: int = 0
