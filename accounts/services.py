@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +22,8 @@ from csm.lib.bulk import update_rows
 PROFILE_FIELDS = ("name", "segment", "renewal_date", "seats", "strategic")
 # Fields only a manager may change.
 MANAGER_FIELDS = ("owner", "tier_override", "tier_override_reason")
+NAME_MAX = Contact._meta.get_field("name").max_length
+EMAIL_MAX = Contact._meta.get_field("email").max_length
 
 
 class ChangeNotAllowed(Exception):
@@ -89,15 +92,39 @@ def add_contact(
         check_can_change(actor, account)
     email = email.strip().lower()
     with transaction.atomic():
-        # Lock the account's row: two people adding the same person at once make one contact.
-        Account.objects.select_for_update().filter(pk=account.pk).first()
-        if account.contacts.filter(email__iexact=email).exists():
+        if _lock_and_find_contact(account, email) is not None:
             raise ValidationError({"email": DUPLICATE_CONTACT_EMAIL})
         if is_primary:
             account.contacts.filter(is_primary=True).update(is_primary=False)
         return Contact.objects.create(
             account=account, name=name, email=email, role=role, is_primary=is_primary
         )
+
+
+def _lock_and_find_contact(account: Account, email: str) -> Contact | None:
+    """Inside a transaction: lock the account's row (two writers adding the same person at once
+    make one contact) and return its contact with this email in any case, if any."""
+    Account.objects.select_for_update().filter(pk=account.pk).first()
+    return account.contacts.filter(email__iexact=email).first()
+
+
+def upsert_contact_from_integration(*, account: Account, email: str, name: str) -> Contact:
+    """An integration (a Segment `identify`) names a person of the account: add them as a contact,
+    or update the name of the contact with that email (any case). No actor, no primary flag: the
+    integration only knows who uses the product. The email must be valid (ValidationError)."""
+    email = email.strip().lower()
+    validate_email(email)
+    if len(email) > EMAIL_MAX:
+        raise ValidationError({"email": f"longer than {EMAIL_MAX} characters"})
+    name = (name.strip() or email.partition("@")[0])[:NAME_MAX]
+    with transaction.atomic():
+        contact = _lock_and_find_contact(account, email)
+        if contact is None:
+            return Contact.objects.create(account=account, name=name, email=email)
+        if name != contact.name:
+            contact.name = name
+            contact.save(update_fields=["name"])
+        return contact
 
 
 def refresh_tiers(*, today: date, account_ids: list[int] | None = None) -> int:

@@ -52,14 +52,23 @@ def authenticate(request: HttpRequest) -> ApiKey | JsonResponse:
         return _error(
             401, "missing API key: send the header Authorization: Bearer <key>", challenge
         )
+    api_key = active_api_key(key)
+    if isinstance(api_key, str):
+        return _error(401, api_key, challenge)
+    return api_key
+
+
+def active_api_key(key: str) -> ApiKey | str:
+    """The active ApiKey of this key (its last use noted), or why it is refused: the one key check
+    for the events API and the Segment endpoints (health.segment_api)."""
     try:
         api_key = ApiKey.objects.only(
             "pk", "hashed_key", "scopes", "last_used_at", "revoked_at"
         ).get(hashed_key=hash_api_key(key))
     except ApiKey.DoesNotExist:
-        return _error(401, "unknown API key", challenge)
+        return "unknown API key"
     if not api_key.is_active:
-        return _error(401, "this API key was revoked", challenge)
+        return "this API key was revoked"
 
     now = timezone.now()
     if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_RESOLUTION:
@@ -69,22 +78,22 @@ def authenticate(request: HttpRequest) -> ApiKey | JsonResponse:
     return api_key
 
 
-def _over_rate_limit(api_key: ApiKey) -> int | None:
-    """Seconds until the key may send again when it is over API_RATE_LIMIT_PER_MINUTE, else None
-    (csm.lib.ratelimit)."""
-    return seconds_over_limit(f"api:{api_key.hashed_key[:16]}", settings.API_RATE_LIMIT_PER_MINUTE)
+def rate_limit_response(api_key: ApiKey) -> JsonResponse | None:
+    """The 429 to send when the key is over API_RATE_LIMIT_PER_MINUTE (csm.lib.ratelimit), else
+    None. One budget per key, whichever endpoint (events API or Segment's) it calls."""
+    limit = settings.API_RATE_LIMIT_PER_MINUTE
+    retry_after = seconds_over_limit(f"api:{api_key.hashed_key[:16]}", limit)
+    if retry_after is None:
+        return None
+    message = f"rate limit exceeded: at most {limit} requests per minute per key"
+    return _error(429, message, {"Retry-After": str(retry_after)})
 
 
 def check_key(api_key: ApiKey, scopes: tuple[str, ...]) -> JsonResponse | None:
     """The 403 (a key without any of `scopes`) or 429 (over the rate limit) to send, else None."""
     if not any(api_key.has_scope(scope) for scope in scopes):
         return _error(403, f"this API key lacks the {' or '.join(scopes)} scope")
-    retry_after = _over_rate_limit(api_key)
-    if retry_after is not None:
-        limit = settings.API_RATE_LIMIT_PER_MINUTE
-        message = f"rate limit exceeded: at most {limit} requests per minute per key"
-        return _error(429, message, {"Retry-After": str(retry_after)})
-    return None
+    return rate_limit_response(api_key)
 
 
 def api_view(method: str, *scopes: str) -> Callable[[ApiView], ApiView]:

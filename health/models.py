@@ -4,6 +4,7 @@ bookkeeping. Definitions: DESIGN §4 (health score), §5 (ingest API)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import date
 
@@ -290,6 +291,45 @@ class IngestionWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}/{self.cause}: {self.message}"
+
+    @property
+    def example_json(self) -> str:
+        """The example as indented JSON text, for the page (which escapes it like any text)."""
+        return json.dumps(self.example, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+class IngestionWarningDay(models.Model):
+    """How many warnings of one source and cause arrived on one day (UTC). The page's counts come
+    from here, so they stay exact when old examples are pruned (health.ingestion_warnings keeps
+    only the latest examples of each cause)."""
+
+    source = models.CharField(max_length=16, choices=IngestionWarningSource.choices)
+    cause = models.CharField(max_length=40)
+    day = models.DateField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "cause", "day"], name="ingestion_warning_day_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.cause} {self.day}: {self.count}"
+
+
+class SegmentUserLink(models.Model):
+    """The account a Segment/RudderStack user (userId, else anonymousId) was last linked to by a
+    `group` call (or inherited through `alias`): their later calls without `context.groupId`
+    belong to it (health.segment)."""
+
+    user = models.CharField(max_length=200, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.account_id}"
 
 
 # --- Nightly run ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from health import scoring
-from health.models import HealthScore
+from health.models import HealthScore, UsageEvent
 
 
 def latest_score(account: Account, day: date | None = None) -> HealthScore | None:
@@ -126,3 +126,23 @@ def health_card(account: Account) -> dict[str, Any] | None:
             "values": [value for _day, value, _measures in history],
         },
     }
+
+
+# The latest events shown on the account page; `events --limit` allows up to MAX_EVENTS_LIMIT.
+ACCOUNT_PAGE_EVENTS = 10
+MAX_EVENTS_LIMIT = 1000
+
+
+def latest_events(account: Account, *, limit: int) -> list[dict[str, Any]]:
+    """The account's latest stored usage events, newest first: `[{"id", "event", "user",
+    "timestamp"}]` with the timestamp a datetime (`events --json` prints it in ISO 8601, the
+    account page in local time). Ordered by day first so the (account, day) index serves it."""
+    rows = (
+        UsageEvent.objects.filter(account=account)
+        .order_by("-day", "-timestamp", "-event_id")
+        .values_list("event_id", "event", "user", "timestamp")[:limit]
+    )
+    return [
+        {"id": event_id, "event": event, "user": user, "timestamp": moment}
+        for event_id, event, user, moment in rows
+    ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from health import api, backtest_views, views
+from health import api, backtest_views, segment_api, views
 
 app_name = "health"
 urlpatterns = [
@@ -13,9 +13,20 @@ urlpatterns = [
         api.account_health,
         name="account_health",
     ),
+    # Segment's HTTP tracking API (health.segment_api), at the paths its clients call.
+    *[
+        path(
+            f"v1/{endpoint}",
+            segment_api.receive,
+            {"endpoint": endpoint},
+            name=f"segment_{endpoint}",
+        )
+        for endpoint in segment_api.ENDPOINTS
+    ],
     # Managers' configuration pages.
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("settings/ingestion-warnings/", views.ingestion_warnings, name="ingestion_warnings"),
     path("settings/scorecard/", views.scorecard, name="scorecard"),
     path("settings/scorecard/backtest/", backtest_views.backtest, name="backtest"),
     path(

@@ -1,4 +1,5 @@
-"""Managers' health pages: ingest API keys, the scorecard, and score overrides on an account."""
+"""Managers' health pages: ingest API keys, ingestion warnings, the scorecard, and score overrides
+on an account."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user, manager_required
 from health.forms import ApiKeyForm, HealthOverrideForm, ScorecardForm
+from health.ingestion_warnings import KEEP_EXAMPLES, warnings_summary
 from health.models import ApiKey, HealthOverride, WeightOverride
 from health.scorecard import load_scorecard, save_scorecard
 from health.services import override_health_score, remove_health_override
@@ -72,6 +75,26 @@ def api_key_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("health:api_keys")
     return TemplateResponse(
         request, "health/api_key_revoke.html", {"api_key": api_key, "nav": "api_keys"}
+    )
+
+
+# --- Ingestion warnings --------------------------------------------------------------------------
+
+
+@manager_required
+@require_http_methods(["GET"])
+def ingestion_warnings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """What integrations sent that could not be stored, counted by source and cause."""
+    # The day counts are per UTC day (health.ingestion_warnings).
+    summary = warnings_summary(today=timezone.now().date())
+    return TemplateResponse(
+        request,
+        "health/ingestion_warnings.html",
+        {
+            "summary": summary,
+            "keep_examples": KEEP_EXAMPLES,
+            "nav": "ingestion_warnings",
+        },
     )
 
 

@@ -7,6 +7,7 @@ import time_machine
 
 from accounts.models import Role
 from csm.celery import app
+from health.services_keys import create_api_key
 from tests.factories import UserFactory
 from tests.tips import LOCMEM, NOW
 from tests.webhook_receiver import Receiver, free_port
@@ -63,3 +64,9 @@ def tips_night(settings):
     settings.EMAIL_BACKEND = LOCMEM
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def ingest_key(db) -> str:
+    """A new ingest API key (the events API's Bearer key, Segment's write key)."""
+    return create_api_key(name="product", actor=None).key

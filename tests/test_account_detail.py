@@ -91,8 +91,9 @@ def test_the_query_count_does_not_grow_with_subscriptions(alice_client, django_a
     # subscriptions above): touches, 180 days of health bands, risk items; the blueprint and its
     # milestones with their owners and contacts (csm.workflow.blueprints.blueprint_for); survey
     # answers and churn records on the timeline; the churn card's churn records (churn_tags);
-    # the open risk item and the account's tasks (csm.workflow.task_list.account_work).
-    with django_assert_num_queries(18):
+    # the open risk item and the account's tasks (csm.workflow.task_list.account_work),
+    # the latest events (health.queries.latest_events)
+    with django_assert_num_queries(19):
         alice_client.get(url(account))
 
 

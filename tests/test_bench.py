@@ -14,6 +14,8 @@ CONTRACT_KEYS = {
     "ingest_events_per_s",
     "copy_rows_per_s",
     "ingest_vs_copy",
+    "segment_events_per_s",
+    "segment_vs_copy",
     "nightly_s",
     "scan_s",
     "nightly_vs_scan",

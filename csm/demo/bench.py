@@ -7,6 +7,8 @@ measure what the budgets are about, against plain-database baselines on the same
 2. Ingest: POST batches of 1,000 events through the real API view (django.test.Client, so URL
    routing, middleware, the key check, JSON parsing and validation all count), then COPY the same
    rows (new ids) into the same table with psycopg. ingest_vs_copy = API rows/s ÷ COPY rows/s.
+   Then the same number of events through Segment's /v1/batch in batches of 100 track messages
+   (the Segment client's size): segment_events_per_s, and segment_vs_copy against the same COPY.
 3. Nightly: time run_nightly for one day, and one plain SQL aggregate over the 90 days of events
    the scores depend on (events, distinct users, distinct event names, last event per account).
    nightly_vs_scan = nightly_s ÷ scan_s.
@@ -18,6 +20,7 @@ measure what the budgets are about, against plain-database baselines on the same
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import statistics
@@ -48,6 +51,8 @@ from health.services_keys import create_api_key
 CSMS = 150
 WINDOW_DAYS = 90
 BATCH = 1000
+# The Segment client's batch size (segment.analytics upload_size).
+SEGMENT_BATCH = 100
 FEATURES = (
     "login",
     "report_viewed",
@@ -273,6 +278,48 @@ def measure_ingest(*, count: int, day: date) -> dict[str, float]:
     }
 
 
+def measure_segment(*, count: int, day: date, copy_rows_per_s: float) -> dict[str, float]:
+    """The same kind of events through Segment's /v1/batch (health.segment_api), in batches of
+    SEGMENT_BATCH track messages as the Segment client sends them (account in context.groupId,
+    write key as HTTP Basic user), through the real view as measure_ingest does."""
+    key = create_api_key(name="bench-segment", actor=None).key
+    accounts = list(Account.objects.values_list("external_id", flat=True))
+    rows = _event_rows(count, day, accounts)
+    bodies = []
+    for start in range(0, count, SEGMENT_BATCH):
+        messages = [
+            {
+                "type": "track",
+                "messageId": "seg-" + row["id"],
+                "userId": row["user"],
+                "event": row["event"],
+                "timestamp": row["timestamp"],
+                "properties": row["properties"] or {},
+                "context": {"groupId": row["account"], "library": {"name": "analytics-python"}},
+                "integrations": {},
+            }
+            for row in rows[start : start + SEGMENT_BATCH]
+        ]
+        bodies.append(json.dumps({"batch": messages, "sentAt": timezone.now().isoformat()}))
+    client = Client()
+    url = reverse("health:segment_batch")
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+    stored_before = UsageEvent.objects.count()
+    with override_settings(API_RATE_LIMIT_PER_MINUTE=10**9):
+        started = time.perf_counter()
+        for body in bodies:
+            response = client.post(url, body, content_type="application/json", headers=auth)
+            assert response.status_code == 200, response.content
+        segment_s = time.perf_counter() - started
+    assert UsageEvent.objects.count() - stored_before == count, "segment events not all stored"
+    ApiKey.objects.filter(name="bench-segment").delete()
+    rate = count / segment_s
+    return {
+        "segment_events_per_s": round(rate),
+        "segment_vs_copy": round(rate / copy_rows_per_s, 3),
+    }
+
+
 def measure_nightly(*, day: date) -> dict[str, float]:
     nightly_s = _timed(lambda: run_nightly(day=day))
     window_start = day - timedelta(days=WINDOW_DAYS - 1)
@@ -365,6 +412,10 @@ def run_bench(
         }
         result.update(measure_ingest(count=ingest_events, day=day))
         log(f"ingest: {result['ingest_events_per_s']} events/s vs COPY {result['copy_rows_per_s']}")
+        result.update(
+            measure_segment(count=ingest_events, day=day, copy_rows_per_s=result["copy_rows_per_s"])
+        )
+        log(f"segment: {result['segment_events_per_s']} events/s through /v1/batch")
         result.update(measure_nightly(day=day))
         log(f"nightly: {result['nightly_s']} s vs scan {result['scan_s']} s")
         result.update(measure_pages())

@@ -13,6 +13,7 @@ SETUP_NAVS = (
     "surveys",
     "rules",
     "competitors",
+    "ingestion_warnings",
     "api_keys",
     "outbox",
     "webhooks",

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
 # Paths whose clients are programs, not people.
-API_PATH_PREFIXES = ("/api/", "/hooks/")
+# /v1/ is the Segment-compatible tracking API (health.segment_api), /hooks/ the Stripe webhook.
+API_PATH_PREFIXES = ("/api/", "/hooks/", "/v1/")
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -69,6 +69,7 @@ MANAGER_PAGES = [
     reverse("feedback_reports:competitors"),
     reverse("health:api_keys"),
     reverse("webhooks:list"),
+    reverse("health:ingestion_warnings"),
 ]
 
 

@@ -28,7 +28,14 @@ from csm.workflow.task_forms import TaskForm
 from csm.workflow.task_list import account_work
 from csm.workflow.timeline import account_timeline
 from health.forms import HealthOverrideForm
-from health.queries import health_card, in_band, latest_scored_day, with_health
+from health.queries import (
+    ACCOUNT_PAGE_EVENTS,
+    health_card,
+    in_band,
+    latest_events,
+    latest_scored_day,
+    with_health,
+)
 
 PAGE_SIZE = 50
 CHART_MONTHS = 24
@@ -171,5 +178,6 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
             "can_act_on_item": work.item is not None and can_act(request.user, work.item),
             "task_form": TaskForm(people=team(), me=request.user) if can_edit else None,
             "today_day": today,
+            "latest_events": latest_events(account, limit=ACCOUNT_PAGE_EVENTS),
         },
     )
