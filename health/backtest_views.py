@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from accounts.access import AuthenticatedHttpRequest, manager_required
 from accounts.models import LifecycleStage, Tier
 from health.backtest import HORIZON_DAYS, MIN_CHURNS, Agreement, Report
-from health.backtest_data import run_backtest
+from health.backtest_data import cached_backtest
 from health.forms import ScorecardForm
 from health.models import Band
 from health.scorecard import load_scorecard
@@ -29,7 +29,7 @@ MAX_ROC_POINTS = 200
 @manager_required
 @require_GET
 def backtest(request: AuthenticatedHttpRequest) -> HttpResponse:
-    report = run_backtest()
+    report = cached_backtest()
     scorecard = load_scorecard()
     current = {m.key: (m.weight if m.enabled else 0) for m in scorecard.measures}
     suggestion = report.suggestion

@@ -10,14 +10,16 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 
 from feedback.models import ChurnEvent
-from health import backtest
+from health import backtest, backtest_data
 from health.backtest import Row, evaluate, report_json, split_months
 from health.backtest_data import backtest_months, load_rows
-from health.models import MeasureSetting
+from health.models import MeasureSetting, NightlyRun
 from health.scoring import MEASURE_KEYS
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
@@ -254,3 +256,29 @@ def test_a_bad_weight_in_the_link_is_named_and_ignored(maggie_client):
     assert response.status_code == 200
     assert "active_days-weight: give a whole number from 0 to 100" in response.content.decode()
     assert response.context["form"]["active_days-weight"].value() == 25
+
+
+@pytest.mark.django_db
+def test_the_page_reuses_its_report_until_a_churn_or_a_nightly_run_changes_the_inputs(
+    monkeypatch, settings
+):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # the page tests above left their reports
+    account = paying("a")
+    HealthScoreFactory(account=account, day=date(2026, 1, 1))
+    HealthScoreFactory(account=account, day=date(2026, 4, 1))
+    runs = []
+    real = backtest_data.run_backtest
+    monkeypatch.setattr(
+        backtest_data, "run_backtest", lambda months: runs.append(1) or real(months)
+    )
+    first = backtest_data.cached_backtest()
+    assert backtest_data.cached_backtest().months == first.months and len(runs) == 1
+    ChurnEvent.objects.create(account=paying("b"), churned_on=date(2026, 2, 1), mrr_lost=10)
+    backtest_data.cached_backtest()
+    assert len(runs) == 2
+    NightlyRun.objects.create(
+        day=date(2026, 4, 1), started_at=timezone.now(), finished_at=timezone.now()
+    )
+    backtest_data.cached_backtest()
+    assert len(runs) == 3
