@@ -112,14 +112,15 @@ def run_backtest(months: int = DEFAULT_MONTHS) -> Report:
 
 
 def _inputs_fingerprint(months: int) -> str:
-    """What the backtest depends on, in three small queries: the scores (a nightly run writes
-    them), the churns (the nightly records them, a CSM may mark one) and the scorecard in force
+    """What the backtest depends on, in four small queries: the scores (a nightly run writes
+    them; the newest row's id), the churns (the nightly records them, a CSM may mark one) and the scorecard in force
     (the current weights the suggestion is compared with)."""
     last_run = NightlyRun.objects.aggregate(at=Max("finished_at"))["at"]
+    last_score = HealthScore.objects.aggregate(last=Max("pk"))["last"]
     churns = ChurnEvent.objects.aggregate(n=Count("pk"), last=Max("pk"))
     scorecard = load_scorecard()
     digest = hashlib.sha256(
-        repr((months, last_run, churns["n"], churns["last"], scorecard)).encode()
+        repr((months, last_run, last_score, churns["n"], churns["last"], scorecard)).encode()
     ).hexdigest()
     return digest[:32]
 

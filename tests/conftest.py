@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import time_machine
+from django.core.cache import cache
 
 from accounts.models import Role
 from csm.celery import app
@@ -70,3 +71,13 @@ def tips_night(settings):
 def ingest_key(db) -> str:
     """A new ingest API key (the events API's Bearer key, Segment's write key)."""
     return create_api_key(name="product", actor=None).key
+
+
+@pytest.fixture(autouse=True)
+def _fresh_local_cache(settings):
+    """Without REDIS_URL the cache is this process's memory: empty it after each test, so a value
+    cached from one test's rows (the backtest page's report, say) is never read by the next. A
+    shared Redis cache is left alone (other workers use it at the same time)."""
+    yield
+    if "locmem" in settings.CACHES["default"]["BACKEND"].lower():
+        cache.clear()
