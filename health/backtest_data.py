@@ -112,9 +112,9 @@ def run_backtest(months: int = DEFAULT_MONTHS) -> Report:
 
 
 def _inputs_fingerprint(months: int) -> str:
-    """What the backtest depends on, in four small queries: the scores (a nightly run writes
-    them; the newest row's id), the churns (the nightly records them, a CSM may mark one) and the scorecard in force
-    (the current weights the suggestion is compared with)."""
+    """What the backtest depends on, in a few small queries: the scores (a nightly run writes
+    them; the newest row's id), the churns (the nightly records them, a CSM may mark one) and the
+    scorecard in force (the current weights the suggestion is compared with)."""
     last_run = NightlyRun.objects.aggregate(at=Max("finished_at"))["at"]
     last_score = HealthScore.objects.aggregate(last=Max("pk"))["last"]
     churns = ChurnEvent.objects.aggregate(n=Count("pk"), last=Max("pk"))
