@@ -9,6 +9,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import urls as account_urls
+from accounts import views as account_views
 from csm.lib import errors
 from csm.workflow import urls as workflow
 from csm.workflow.views import today
@@ -24,6 +25,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("profile/", account_views.profile, name="profile"),
+    # The login page's language switcher (Django's set_language: a POST that sets the cookie).
+    path("i18n/", include("django.conf.urls.i18n")),
     # "accounts": the list and the account page (workflow), editing and imports (accounts).
     path("", include((workflow.account_pages + account_urls.urlpatterns, "accounts"))),
     path("", include("health.urls")),

@@ -31,6 +31,7 @@ from accounts.access import (
     manager_required,
 )
 from accounts.models import Account
+from csm.lib.languages import activate_for_request
 from csm.lib.ratelimit import public_page_wait
 from feedback import services
 from feedback.forms import AnswerForm, SendToContactForm, SendToSegmentForm, SurveyForm
@@ -66,6 +67,11 @@ def _missing(request: HttpRequest) -> TemplateResponse:
     return _public(request, "public_missing.html", {}, status=404)
 
 
+def _in_contacts_language(request: HttpRequest, invitation: Invitation) -> None:
+    """The survey speaks the invited contact's language; without one, the browser's."""
+    activate_for_request(request, invitation.contact.language if invitation.contact else "")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
@@ -77,6 +83,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.find_invitation(token)
     if invitation is None:
         return _missing(request)
+    _in_contacts_language(request, invitation)
     state = services.invitation_state(invitation)
     if state == "answered":
         return _public(request, "public_answered.html", {"survey": invitation.survey})
@@ -121,6 +128,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.find_invitation(token)
     if invitation is None:
         return _missing(request)
+    _in_contacts_language(request, invitation)
     if invitation.answered_at is None:
         return redirect("feedback:answer", token=token)
     return _public(request, "public_thanks.html", {"survey": invitation.survey})
