@@ -3,8 +3,13 @@
 (function () {
   "use strict";
 
+  // Numbers as the page's language writes them (<html lang>), not the browser's.
+  var LANG = document.documentElement.lang || undefined;
+
   function money(symbol, value) {
-    return symbol + Number(value).toLocaleString(undefined, { maximumFractionDigits: 0 });
+    var amount = Number(value);
+    var text = Math.abs(amount).toLocaleString(LANG, { maximumFractionDigits: 0 });
+    return (amount < 0 ? "-" : "") + symbol + text;  // -¥40, as csm.lib.numbers writes it
   }
 
   // Shades the health bands behind a 0-100 chart: red 0-50, yellow 51-75, green 76-100.
@@ -48,8 +53,8 @@
   function kpiFormat(format, symbol, value) {
     if (value === null || value === undefined) return "—";
     if (format === "money") return money(symbol, value);
-    if (format === "percent") return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 }) + "%";
-    return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 });
+    if (format === "percent") return Number(value).toLocaleString(LANG, { maximumFractionDigits: 2 }) + "%";
+    return Number(value).toLocaleString(LANG, { maximumFractionDigits: 2 });
   }
 
   function drawKpi(canvas, data) {
