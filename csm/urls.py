@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
+from django.views.i18n import JavaScriptCatalog
 from django.views.generic import RedirectView
 
 from accounts import urls as account_urls
@@ -28,6 +30,13 @@ urlpatterns = [
     path("profile/", account_views.profile, name="profile"),
     # The login page's language switcher (Django's set_language: a POST that sets the cookie).
     path("i18n/", include("django.conf.urls.i18n")),
+    # The scripts' translations (static/csm/*.js call gettext()); a day in the browser's cache,
+    # keyed by the ?l=LANGUAGE the pages add.
+    path(
+        "jsi18n/",
+        cache_control(max_age=86400)(JavaScriptCatalog.as_view()),
+        name="javascript-catalog",
+    ),
     # "accounts": the list and the account page (workflow), editing and imports (accounts).
     path("", include((workflow.account_pages + account_urls.urlpatterns, "accounts"))),
     path("", include("health.urls")),

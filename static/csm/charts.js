@@ -3,7 +3,9 @@
 (function () {
   "use strict";
 
-  // Numbers as the page's language writes them (<html lang>), not the browser's.
+  // The page's language: its JavaScript catalogue (/jsi18n/, loaded before this file) and its
+  // way of writing numbers (<html lang>), not the browser's.
+  var gettext = window.gettext || function (text) { return text; };
   var LANG = document.documentElement.lang || undefined;
 
   function money(symbol, value) {
@@ -31,7 +33,7 @@
       type: "line",
       data: {
         labels: data.labels,
-        datasets: [{ label: canvas.dataset.label || "Health", data: data.values, borderColor: "#334155",
+        datasets: [{ label: canvas.dataset.label || gettext("Health"), data: data.values, borderColor: "#334155",
           borderWidth: 2, pointRadius: 0, pointHitRadius: 6, tension: 0.2 }],
       },
       options: {
@@ -108,7 +110,7 @@
       type: "bar",
       data: {
         labels: data.labels,
-        datasets: [{ label: "MRR", data: data.values, backgroundColor: "#3b82f6", borderRadius: 3 }],
+        datasets: [{ label: gettext("MRR"), data: data.values, backgroundColor: "#3b82f6", borderRadius: 3 }],
       },
       options: {
         maintainAspectRatio: false,
