@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import cache_control
-from django.views.i18n import JavaScriptCatalog
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from accounts import urls as account_urls
 from accounts import views as account_views
