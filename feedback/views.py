@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -219,23 +220,42 @@ def send_to_segment(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _(
-                    "Sent “%(survey)s” to %(sent)s people; skipped %(recent)s surveyed in the "
-                    "last %(days)s days or whose address bounced, and %(none)s accounts without "
-                    "a primary contact."
-                )
-                % {
-                    "survey": data["survey"].name,
-                    "sent": result.sent,
-                    "recent": result.skipped_recent,
-                    "days": settings.SURVEY_MIN_INTERVAL_DAYS,
-                    "none": result.without_contact,
-                },
+                " ".join(
+                    (
+                        ngettext(
+                            "Sent “%(survey)s” to %(sent)s person.",
+                            "Sent “%(survey)s” to %(sent)s people.",
+                            result.sent,
+                        )
+                        % {"survey": data["survey"].name, "sent": result.sent},
+                        ngettext(
+                            "Skipped %(recent)s surveyed in the last %(days)s days or whose "
+                            "address bounced,",
+                            "Skipped %(recent)s surveyed in the last %(days)s days or whose "
+                            "address bounced,",
+                            result.skipped_recent,
+                        )
+                        % {
+                            "recent": result.skipped_recent,
+                            "days": settings.SURVEY_MIN_INTERVAL_DAYS,
+                        },
+                        ngettext(
+                            "and %(none)s account without a primary contact.",
+                            "and %(none)s accounts without a primary contact.",
+                            result.without_contact,
+                        )
+                        % {"none": result.without_contact},
+                    )
+                ),
             )
             if result.skipped_churned:
                 messages.info(
                     request,
-                    _("%(churned)s churned accounts were not surveyed.")
+                    ngettext(
+                        "%(churned)s churned account was not surveyed.",
+                        "%(churned)s churned accounts were not surveyed.",
+                        result.skipped_churned,
+                    )
                     % {"churned": result.skipped_churned},
                 )
             return redirect("feedback:send")
