@@ -16,7 +16,7 @@ from accounts.models import Account, Contact, User
 from csm.demo import texts_zh
 from csm.lib.bulk import update_rows
 from csm.workflow.models import RiskItem, Touch
-from feedback.models import ChurnEvent, Invitation, Response
+from feedback.models import ChurnEvent, Invitation, Response, Survey
 
 LOCALES = ("en", "zh-hans")
 
@@ -87,6 +87,8 @@ def localise_demo(locale: str) -> int:
     Invitation.objects.filter(contact__isnull=False).update(email=Subquery(address))
 
     for model, field in (
+        (Survey, "question"),
+        (Survey, "comment_prompt"),
         (Response, "comment"),
         (Touch, "summary"),
         (ChurnEvent, "note"),

@@ -124,6 +124,10 @@ TEXTS = {
     "Onboarding was smooth, we were live in a week.": "上手很顺利，一周就上线了。",
     "Great value for the price.": "物超所值。",
     "Switched from Retainly and never looked back.": "从 Retainly 换过来之后就再也没想过回去。",
+    # The surveys the survey demo makes when the starting ones are missing (csm/demo/surveys.py)
+    "How likely are you to recommend us to a friend?": "您向朋友推荐我们的可能性有多大？",
+    "How satisfied are you with the help you got?": "您对得到的帮助满意吗？",
+    "Why?": "为什么？",
     # Touches (csm/demo/workflow.py)
     "Weekly check-in: usage steady, no open issues.": "每周例行沟通：使用情况稳定，没有未解决的问题。",
     "Walked through the new reporting features.": "讲解了新的报表功能。",
