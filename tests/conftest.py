@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from accounts.models import Role
 from tests.factories import UserFactory
 from tests.tips import LOCMEM, NOW
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware sets the
+    language per request and never resets it): the next test starts in the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
