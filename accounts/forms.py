@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DUPLICATE_CONTACT_EMAIL, Account, Contact, User
 from accounts.services import MANAGER_FIELDS, PROFILE_FIELDS
+from csm.lib.languages import language_choices
 
 
 class AccountForm(forms.ModelForm):
@@ -52,11 +53,18 @@ class AccountForm(forms.ModelForm):
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["name", "email", "role", "is_primary"]
+        fields = ["name", "email", "role", "is_primary", "language"]
+        help_texts = {
+            "language": _(
+                "Surveys, emails and the blueprint page they get. Blank: their browser's on the "
+                "pages, this installation's language in emails."
+            )
+        }
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
+        self.fields["language"].choices = [("", _("Not set")), *language_choices()]
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -64,3 +72,18 @@ class ContactForm(forms.ModelForm):
         if self.account.contacts.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(DUPLICATE_CONTACT_EMAIL)
         return email
+
+
+class ProfileForm(forms.ModelForm):
+    """A user's own settings: the language of their pages and emails."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+        help_texts = {
+            "language": _("Your pages and the emails sent to you. Blank: your browser's language.")
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The browser's language")), *language_choices()]

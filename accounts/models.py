@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import mrr as mrr_rules
 from accounts import rules
+from csm.lib.languages import language_choices
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -56,6 +57,10 @@ class User(AbstractUser):
     email = models.EmailField(_("email"), unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CSM)
+    # Blank: the browser's language (the cookie the login page's switcher sets, or Accept-Language).
+    language = models.CharField(
+        _("language"), max_length=16, choices=language_choices, blank=True, default=""
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -259,6 +264,11 @@ class Contact(models.Model):
     email = models.EmailField(_("email"))
     role = models.CharField(_("role"), max_length=100, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    # The surveys and the blueprint page they are sent in; blank: the browser's on the public
+    # pages, the installation's LANGUAGE_CODE in emails (csm.lib.languages).
+    language = models.CharField(
+        _("language"), max_length=16, choices=language_choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["-is_primary", "name"]

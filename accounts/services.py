@@ -82,6 +82,7 @@ def add_contact(
     email: str,
     role: str = "",
     is_primary: bool = False,
+    language: str = "",
 ) -> Contact:
     """Add a contact to an account of the actor's book (a manager: any account; no actor: an
     integration, e.g. the REST API with a write key, which may write any account). A new primary
@@ -97,7 +98,12 @@ def add_contact(
         if is_primary:
             account.contacts.filter(is_primary=True).update(is_primary=False)
         return Contact.objects.create(
-            account=account, name=name, email=email, role=role, is_primary=is_primary
+            account=account,
+            name=name,
+            email=email,
+            role=role,
+            is_primary=is_primary,
+            language=language,
         )
 
 

@@ -1,20 +1,24 @@
 """Editing an account's profile and adding contacts (the account list and page are the
-workflow's: csm/workflow/views/accounts.py, since they show health, blueprints and risk)."""
+workflow's: csm/workflow/views/accounts.py, since they show health, blueprints and risk), and a
+user's own profile (their language)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user
-from accounts.forms import AccountForm, ContactForm
+from accounts.forms import AccountForm, ContactForm, ProfileForm
 from accounts.models import Account
 from accounts.services import add_contact, update_account
+from csm.lib.languages import activate_for_request
 
 
 @login_required
@@ -56,3 +60,33 @@ def contact_add(request: AuthenticatedHttpRequest, external_id: str) -> Template
     return TemplateResponse(
         request, "accounts/contact_add.html", {"account": account, "contact_form": form}
     )
+
+
+@login_required
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A user's own settings. The language is kept on the user (every device, and the emails
+    they get) and in the language cookie (the login page then greets them in it); blank forgets
+    both and follows the browser's Accept-Language again."""
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=request.user)
+        if form.is_valid():
+            form.save()
+            language = form.cleaned_data["language"]
+            activate_for_request(request, language)
+            messages.success(request, _("Saved your settings."))
+            response = redirect("profile")
+            if language:
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                )
+            else:
+                response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+            return response
+    else:
+        form = ProfileForm(instance=request.user)
+    return TemplateResponse(request, "accounts/profile.html", {"form": form, "nav": "profile"})

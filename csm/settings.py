@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A user's own language (profile) over the browser's: after the two above.
+    "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -168,10 +170,16 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Each language's date formats (csm/formats/): 2026-11-28 in English, 2026年11月28日 in Chinese.
+FORMAT_MODULE_PATH = ["csm.formats"]
 # One currency per installation, shown with its symbol next to every amount.
-CURRENCY_CODE = env.str("CURRENCY_CODE", default="USD")
+CURRENCY_CODE = env.str("CURRENCY_CODE", default="USD").upper()
+# The symbol of the usual currencies; another code shows as itself ("CHF 1,200").
+CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 # Read directly: django-environ takes a value starting with "$" for a reference to a variable.
-CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "$")
+CURRENCY_SYMBOL = os.environ.get(
+    "CURRENCY_SYMBOL", CURRENCY_SYMBOLS.get(CURRENCY_CODE, f"{CURRENCY_CODE} ")
+)
 
 # --- Static files ------------------------------------------------------------------------------
 

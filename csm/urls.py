@@ -6,9 +6,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from accounts import urls as account_urls
+from accounts import views as account_views
 from csm.api.main import urls as api_v1
 from csm.lib import errors
 from csm.workflow import urls as workflow
@@ -25,6 +28,16 @@ urlpatterns = [
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    path("profile/", account_views.profile, name="profile"),
+    # The login page's language switcher (Django's set_language: a POST that sets the cookie).
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The scripts' translations (static/csm/*.js call gettext()); a day in the browser's cache,
+    # keyed by the ?l=LANGUAGE the pages add.
+    path(
+        "jsi18n/",
+        cache_control(max_age=86400)(JavaScriptCatalog.as_view()),
+        name="javascript-catalog",
     ),
     # "accounts": the list and the account page (workflow), editing and imports (accounts).
     path("", include((workflow.account_pages + account_urls.urlpatterns, "accounts"))),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Account, Contact, LifecycleStage, Segment, Tier
+from csm.lib.starting_content import in_readers_language
 from feedback.models import Survey, SurveyKind
 from feedback.services import ANSWER_MAX, COMMENT_MAX
 
@@ -32,7 +33,7 @@ class AnswerForm(forms.Form):
         low, high = survey.scale
         message = _("Choose a score from %(lo)s to %(hi)s.") % {"lo": low, "hi": high}
         self.fields["score"] = forms.TypedChoiceField(
-            label=survey.question,
+            label=in_readers_language(survey.question),
             choices=[(str(n), str(n)) for n in range(low, high + 1)],
             coerce=int,
             widget=forms.RadioSelect,
@@ -40,14 +41,15 @@ class AnswerForm(forms.Form):
         )
         if survey.comment_prompt:
             self.fields["comment"] = forms.CharField(
-                label=survey.comment_prompt,
+                label=in_readers_language(survey.comment_prompt),
                 required=False,
                 max_length=COMMENT_MAX,
                 widget=forms.Textarea(attrs={"rows": 4}),
             )
         for number, question in enumerate(survey.extra_questions or []):
+            # Labelled in the reader's language; the answer stays keyed by the stored question.
             self.fields[f"extra_{number}"] = forms.CharField(
-                label=question, required=False, max_length=ANSWER_MAX
+                label=in_readers_language(question), required=False, max_length=ANSWER_MAX
             )
 
     @property

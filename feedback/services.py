@@ -142,6 +142,7 @@ class Recipient:
     name: str
     email: str
     account_name: str
+    language: str = ""  # the contact's; blank: the installation's (csm.lib.languages)
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,9 @@ def _email(survey: Survey, recipient: Recipient, link: str, expires: datetime) -
             "question": survey.question,
             "name": recipient.name or recipient.email,
             "link": link,
-            "d": timezone.localdate(expires).isoformat(),
+            "d": timezone.localdate(expires),
         },
+        language=recipient.language,
     )
     return email.subject, email.body
 
@@ -245,6 +247,7 @@ def send_invitation(*, survey: Survey, contact: Contact, sent_by: User | None = 
         name=contact.name,
         email=contact.email,
         account_name=contact.account.name,
+        language=contact.language,
     )
     now = timezone.now()
     expires = now + timedelta(days=settings.SURVEY_TOKEN_DAYS)
@@ -288,13 +291,13 @@ def _bounced() -> Exists:
 
 def _recipients(contacts: QuerySet[Contact], already: set[str]) -> list[Recipient]:
     recipients = []
-    for account_id, contact_id, name, email, account_name in contacts.order_by(
+    for account_id, contact_id, name, email, account_name, language in contacts.order_by(
         "account_id"
-    ).values_list("account_id", "pk", "name", "email", "account__name"):
+    ).values_list("account_id", "pk", "name", "email", "account__name", "language"):
         if email.lower() in already:  # one person who is the primary contact of two accounts
             continue
         already.add(email.lower())
-        recipients.append(Recipient(account_id, contact_id, name, email, account_name))
+        recipients.append(Recipient(account_id, contact_id, name, email, account_name, language))
     return recipients
 
 

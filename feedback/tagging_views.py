@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import AuthenticatedHttpRequest, manager_required
@@ -42,7 +43,11 @@ def keyword_rules(request: AuthenticatedHttpRequest) -> HttpResponse:
         changed, retagged = save_keyword_rules(actor=request.user, rules=form.rules())
         messages.success(
             request,
-            _("Saved the keyword rules (%(n)s changed) and re-tagged %(c)s comments.")
+            ngettext(
+                "Saved the keyword rules (%(n)s changed) and re-tagged %(c)s comment.",
+                "Saved the keyword rules (%(n)s changed) and re-tagged %(c)s comments.",
+                retagged,
+            )
             % {"n": changed, "c": retagged},
         )
         return redirect("feedback_reports:rules")
@@ -57,7 +62,11 @@ def competitors(request: AuthenticatedHttpRequest) -> HttpResponse:
         competitor, retagged = save_competitor(actor=request.user, **form.cleaned_data)
         messages.success(
             request,
-            _("Added %(name)s and re-tagged %(c)s comments.")
+            ngettext(
+                "Added %(name)s and re-tagged %(c)s comment.",
+                "Added %(name)s and re-tagged %(c)s comments.",
+                retagged,
+            )
             % {"name": competitor.name, "c": retagged},
         )
         return redirect("feedback_reports:competitors")
@@ -91,7 +100,11 @@ def competitor_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(
             request,
-            _("Saved %(name)s and re-tagged %(c)s comments.")
+            ngettext(
+                "Saved %(name)s and re-tagged %(c)s comment.",
+                "Saved %(name)s and re-tagged %(c)s comments.",
+                retagged,
+            )
             % {"name": competitor.name, "c": retagged},
         )
         return redirect("feedback_reports:competitors")

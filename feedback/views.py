@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,6 +32,7 @@ from accounts.access import (
     manager_required,
 )
 from accounts.models import Account
+from csm.lib.languages import activate_for_request
 from csm.lib.ratelimit import public_page_wait
 from feedback import services
 from feedback.forms import AnswerForm, SendToContactForm, SendToSegmentForm, SurveyForm
@@ -66,6 +68,11 @@ def _missing(request: HttpRequest) -> TemplateResponse:
     return _public(request, "public_missing.html", {}, status=404)
 
 
+def _in_contacts_language(request: HttpRequest, invitation: Invitation) -> None:
+    """The survey speaks the invited contact's language; without one, the browser's."""
+    activate_for_request(request, invitation.contact.language if invitation.contact else "")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
@@ -77,6 +84,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.find_invitation(token)
     if invitation is None:
         return _missing(request)
+    _in_contacts_language(request, invitation)
     state = services.invitation_state(invitation)
     if state == "answered":
         return _public(request, "public_answered.html", {"survey": invitation.survey})
@@ -121,6 +129,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.find_invitation(token)
     if invitation is None:
         return _missing(request)
+    _in_contacts_language(request, invitation)
     if invitation.answered_at is None:
         return redirect("feedback:answer", token=token)
     return _public(request, "public_thanks.html", {"survey": invitation.survey})
@@ -211,23 +220,42 @@ def send_to_segment(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _(
-                    "Sent “%(survey)s” to %(sent)s people; skipped %(recent)s surveyed in the "
-                    "last %(days)s days or whose address bounced, and %(none)s accounts without "
-                    "a primary contact."
-                )
-                % {
-                    "survey": data["survey"].name,
-                    "sent": result.sent,
-                    "recent": result.skipped_recent,
-                    "days": settings.SURVEY_MIN_INTERVAL_DAYS,
-                    "none": result.without_contact,
-                },
+                " ".join(
+                    (
+                        ngettext(
+                            "Sent “%(survey)s” to %(sent)s person.",
+                            "Sent “%(survey)s” to %(sent)s people.",
+                            result.sent,
+                        )
+                        % {"survey": data["survey"].name, "sent": result.sent},
+                        ngettext(
+                            "Skipped %(recent)s surveyed in the last %(days)s days or whose "
+                            "address bounced,",
+                            "Skipped %(recent)s surveyed in the last %(days)s days or whose "
+                            "address bounced,",
+                            result.skipped_recent,
+                        )
+                        % {
+                            "recent": result.skipped_recent,
+                            "days": settings.SURVEY_MIN_INTERVAL_DAYS,
+                        },
+                        ngettext(
+                            "and %(none)s account without a primary contact.",
+                            "and %(none)s accounts without a primary contact.",
+                            result.without_contact,
+                        )
+                        % {"none": result.without_contact},
+                    )
+                ),
             )
             if result.skipped_churned:
                 messages.info(
                     request,
-                    _("%(churned)s churned accounts were not surveyed.")
+                    ngettext(
+                        "%(churned)s churned account was not surveyed.",
+                        "%(churned)s churned accounts were not surveyed.",
+                        result.skipped_churned,
+                    )
                     % {"churned": result.skipped_churned},
                 )
             return redirect("feedback:send")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.utils import translation
 
 from accounts.models import Role
 from csm.celery import app
@@ -12,6 +13,14 @@ from health.services_keys import create_api_key
 from tests.factories import UserFactory
 from tests.tips import LOCMEM, NOW
 from tests.webhook_receiver import Receiver, free_port
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware sets the
+    language per request and never resets it): the next test starts in the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

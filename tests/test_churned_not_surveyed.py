@@ -70,7 +70,7 @@ def test_a_send_to_a_segment_skips_churned_accounts_and_says_so(book, alice):
 def test_the_send_page_reports_the_churned_accounts_skipped(book, alice_client):
     nps = survey()
     response = alice_client.post(reverse("feedback:send"), {"survey": nps.pk}, follow=True)
-    assert "1 churned accounts were not surveyed." in response.content.decode()
+    assert "1 churned account was not surveyed." in response.content.decode()
     assert surveyed() == ["ana@kept.example"]
 
 

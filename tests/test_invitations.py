@@ -124,7 +124,7 @@ def test_a_manager_sends_to_everyone_in_the_segment_skipping_recent_and_bounced(
     response = maggie_client.post(
         reverse("feedback:send"), {"survey": nps.pk, "segment": "advanced"}, follow=True
     )
-    assert "Sent “Test nps” to 1 people; skipped 2" in response.content.decode()
+    assert "Sent “Test nps” to 1 person. Skipped 2" in response.content.decode()
     assert list(Invitation.objects.filter(survey=nps).values_list("account", flat=True)) == [
         fresh.pk
     ]

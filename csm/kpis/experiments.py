@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Account
 from accounts.scopes import scope_q
@@ -275,9 +276,11 @@ def check_new_experiment(
     if starts_on < today:
         errors["starts_on"] = _("The window cannot start in the past: start today or later.")
     elif starts_on > years_after(today, EXPERIMENT_MAX_YEARS_AHEAD):
-        errors["starts_on"] = _("Start within %(n)s year of today.") % {
-            "n": EXPERIMENT_MAX_YEARS_AHEAD
-        }
+        errors["starts_on"] = ngettext(
+            "Start within %(n)s year of today.",
+            "Start within %(n)s years of today.",
+            EXPERIMENT_MAX_YEARS_AHEAD,
+        ) % {"n": EXPERIMENT_MAX_YEARS_AHEAD}
     if ends_on <= starts_on:
         errors["ends_on"] = _("The window must end after it starts.")
     elif ends_on > years_after(starts_on, EXPERIMENT_MAX_YEARS_LONG):

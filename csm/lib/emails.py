@@ -8,6 +8,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from csm.lib.languages import language_of_recipient
 from csm.lib.models import OutboxEmail
 
 SUBJECT_MAX = OutboxEmail._meta.get_field("subject").max_length or 200
@@ -19,11 +20,15 @@ class RenderedEmail:
     body: str
 
 
-def render_email(name: str, context: dict[str, Any]) -> RenderedEmail:
+def render_email(name: str, context: dict[str, Any], *, language: str = "") -> RenderedEmail:
     """The subject (one line, cut to what the outbox stores) and the body of email `name`, in
-    the active language."""
-    subject = render_to_string(f"emails/{name}/subject.txt", context).strip().replace("\n", " ")
+    the recipient's `language` (a user's or a contact's), else the installation's LANGUAGE_CODE
+    whoever triggered the send: the nightly run has no browser to ask, and a CSM's own language
+    says nothing about the customer's."""
+    with language_of_recipient(language):
+        subject = render_to_string(f"emails/{name}/subject.txt", context)
+        body = render_to_string(f"emails/{name}/body.txt", context).rstrip()
+    subject = subject.strip().replace("\n", " ")
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1] + "…"
-    body = render_to_string(f"emails/{name}/body.txt", context).rstrip()
     return RenderedEmail(subject=subject, body=body)

@@ -17,7 +17,7 @@ from typing import TypeVar
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
@@ -232,9 +232,12 @@ def shared_blueprint(token: str, *, today: date | None = None) -> BlueprintView 
         return None
     if not isinstance(pk, int) or not isinstance(key, str):
         return None
+    primary_language = Contact.objects.filter(account=OuterRef("account"), is_primary=True)
     blueprint = (
         Blueprint.objects.filter(pk=pk, share_enabled=True)
         .select_related("account")
+        # The page is shown in the primary contact's language (in the same query).
+        .annotate(reader_language=Subquery(primary_language.values("language")[:1]))
         .prefetch_related(_with_milestones())
         .first()
     )

@@ -88,6 +88,7 @@ def _notify_owner(account: Account, response: Response, words: str) -> None:
             "words": words,
             "link": link,
         },
+        language=owner.language,
     )
     queue_email(
         kind=DETRACTOR_EMAIL,

@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AuditEntry, Subscription
+from csm.lib.numbers import money_text
 from csm.workflow.models import RiskItem, Touch
 from feedback.models import ChurnEvent, Response
 from health.models import Band, HealthScore
@@ -160,7 +162,8 @@ def _subscription_entries(
                 kind="subscription",
                 label=_("Subscription"),
                 title=title % {"id": sub.subscription_id},
-                detail=f"{sub.amount:.2f}/{sub.interval}",
+                detail=f"{money_text(sub.amount, settings.CURRENCY_SYMBOL, 2)} · "
+                f"{sub.get_interval_display()}",
                 date_only=True,
             )
             for day, title in events

@@ -67,6 +67,7 @@ def queue_usage_tips(*, day: date) -> int:
         .annotate(
             contact_name=Subquery(primary.values("name")[:1]),
             contact_email=Subquery(primary.values("email")[:1]),
+            contact_language=Subquery(primary.values("language")[:1]),
         )
         .filter(~Q(contact_email=""), contact_email__isnull=False)
     )
@@ -75,7 +76,9 @@ def queue_usage_tips(*, day: date) -> int:
     if not tips:
         return 0
     rows = list(
-        candidates.order_by("pk").values_list("pk", "name", "contact_name", "contact_email")
+        candidates.order_by("pk").values_list(
+            "pk", "name", "contact_name", "contact_email", "contact_language"
+        )
     )
     if not rows:
         return 0
@@ -93,7 +96,7 @@ def queue_usage_tips(*, day: date) -> int:
         used.setdefault(account_id, set()).add(event)
 
     emails = []
-    for account_id, account_name, contact_name, contact_email in rows:
+    for account_id, account_name, contact_name, contact_email, contact_language in rows:
         unused = [tip for tip in tips if tip.feature not in used.get(account_id, set())]
         chosen = unused[:TIPS_PER_EMAIL]
         if not chosen:
@@ -101,6 +104,7 @@ def queue_usage_tips(*, day: date) -> int:
         email = render_email(
             "usage_tips",
             {"n": len(chosen), "account": account_name, "name": contact_name, "tips": chosen},
+            language=contact_language,
         )
         emails.append(
             OutboxEmail(

@@ -3,8 +3,15 @@
 (function () {
   "use strict";
 
+  // The page's language: its JavaScript catalogue (/jsi18n/, loaded before this file) and its
+  // way of writing numbers (<html lang>), not the browser's.
+  var gettext = window.gettext || function (text) { return text; };
+  var LANG = document.documentElement.lang || undefined;
+
   function money(symbol, value) {
-    return symbol + Number(value).toLocaleString(undefined, { maximumFractionDigits: 0 });
+    var amount = Number(value);
+    var text = Math.abs(amount).toLocaleString(LANG, { maximumFractionDigits: 0 });
+    return (amount < 0 ? "-" : "") + symbol + text;  // -¥40, as csm.lib.numbers writes it
   }
 
   // Shades the health bands behind a 0-100 chart: red 0-50, yellow 51-75, green 76-100.
@@ -26,7 +33,7 @@
       type: "line",
       data: {
         labels: data.labels,
-        datasets: [{ label: canvas.dataset.label || "Health", data: data.values, borderColor: "#334155",
+        datasets: [{ label: canvas.dataset.label || gettext("Health"), data: data.values, borderColor: "#334155",
           borderWidth: 2, pointRadius: 0, pointHitRadius: 6, tension: 0.2 }],
       },
       options: {
@@ -48,8 +55,8 @@
   function kpiFormat(format, symbol, value) {
     if (value === null || value === undefined) return "—";
     if (format === "money") return money(symbol, value);
-    if (format === "percent") return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 }) + "%";
-    return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 });
+    if (format === "percent") return Number(value).toLocaleString(LANG, { maximumFractionDigits: 2 }) + "%";
+    return Number(value).toLocaleString(LANG, { maximumFractionDigits: 2 });
   }
 
   function drawKpi(canvas, data) {
@@ -103,7 +110,7 @@
       type: "bar",
       data: {
         labels: data.labels,
-        datasets: [{ label: "MRR", data: data.values, backgroundColor: "#3b82f6", borderRadius: 3 }],
+        datasets: [{ label: gettext("MRR"), data: data.values, backgroundColor: "#3b82f6", borderRadius: 3 }],
       },
       options: {
         maintainAspectRatio: false,

@@ -17,6 +17,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from accounts.access import AuthenticatedHttpRequest, book_q
@@ -197,7 +198,11 @@ def health_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     risk_chart = {
         "labels": [month_label(r["month"]) for r in month_rows],
         "bars": [
-            {"label": _("Opened"), "color": "#64748b", "values": [r["opened"] for r in month_rows]},
+            {
+                "label": pgettext("risk items", "Opened"),
+                "color": "#64748b",
+                "values": [r["opened"] for r in month_rows],
+            },
             {"label": _("Saved"), "color": "#16a34a", "values": [r["saved"] for r in month_rows]},
             {
                 "label": _("Churned"),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts import mrr as mrr_rules
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user
 from accounts.forms import ContactForm
-from accounts.models import Account, User
+from accounts.models import Account, LifecycleStage, User
 from accounts.scopes import team
 from csm.lib.csv_export import csv_response
 from csm.lib.http import paged, partial_template, query_without
@@ -122,7 +122,11 @@ def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _account_csv(accounts, today)
 
     page, query = paged(request, accounts, PAGE_SIZE)
-    rows = [(account, account.lifecycle_stage(today)) for account in page.object_list]
+    # The stage's name in the reader's language (the CSV keeps the key).
+    rows = [
+        (account, LifecycleStage(account.lifecycle_stage(today)).label)
+        for account in page.object_list
+    ]
     sort_query = query_without(request, "page", "sort")
     template = partial_template(request, "accounts/account_list.html", "account-table")
     return TemplateResponse(
@@ -162,7 +166,7 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
         "accounts/account_detail.html",
         {
             "account": account,
-            "stage": account.lifecycle_stage(today),
+            "stage": LifecycleStage(account.lifecycle_stage(today)).label,
             "mrr_today": mrr_rules.mrr_on(subscriptions, today),
             "subscriptions": [(s, mrr_rules.is_active(s, today)) for s in subscriptions],
             "contacts": contacts,

@@ -24,6 +24,7 @@ from django_htmx.http import reswap, retarget
 
 from accounts.access import AuthenticatedHttpRequest, check_can_change
 from accounts.models import Account, User
+from csm.lib.languages import activate_for_request
 from csm.lib.ratelimit import public_page_wait
 from csm.workflow.blueprint_forms import FORMS
 from csm.workflow.blueprints import (
@@ -167,6 +168,8 @@ def public(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     elif (view := shared_blueprint(token)) is None:
         response = TemplateResponse(request, "csm/blueprint_public_missing.html", status=404)
     else:
+        # The customer's language (their primary contact's), else their browser's.
+        activate_for_request(request, view.blueprint.reader_language or "")
         response = TemplateResponse(request, "csm/blueprint_public.html", {"view": view})
     # The token is the key: keep it out of Referer headers and search engines.
     response["Referrer-Policy"] = "no-referrer"

@@ -12,6 +12,7 @@ from accounts.models import Account, User
 from csm.demo.accounts import DEMO_CSM_EMAIL, DEMO_MANAGER_EMAIL, DEMO_PASSWORD, MAX_MONTHS
 from csm.demo.churns import seed_churn_records
 from csm.demo.history import HISTORY_MONTHS, score_history, usage_days_needed
+from csm.demo.localise import LOCALES, localise_demo
 from csm.demo.seed import seed_demo
 from csm.demo.surveys import seed_survey_history
 from csm.demo.workflow import simulate_risk_work
@@ -32,8 +33,18 @@ class Command(BaseCommand):
             "--months", type=int, default=24, help="months of subscription history (24)"
         )
         parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
+        parser.add_argument(
+            "--locale",
+            default="en",
+            help="language of the names, comments and notes: en (default) or zh-hans",
+        )
 
-    def handle(self, *args: Any, accounts: int, months: int, seed: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, accounts: int, months: int, seed: int, locale: str, **options: Any
+    ) -> None:
+        locale = locale.lower().replace("_", "-")
+        if locale not in LOCALES:
+            raise CommandError(f"--locale must be one of: {', '.join(LOCALES)}")
         if accounts < 1:
             raise CommandError("--accounts must be at least 1")
         if not 1 <= months <= MAX_MONTHS:
@@ -65,6 +76,8 @@ class Command(BaseCommand):
             f"Seeded {surveys['invitations']} survey invitations and "
             f"{surveys['responses']} answers."
         )
+        # Before the nightly run, which writes names and comments into risk reasons.
+        localise_demo(locale)
         # The same pipeline as every night, over the days the health chart shows, so the demo's
         # accounts have a health history to show.
         yesterday = timezone.localdate() - timedelta(days=1)
@@ -79,6 +92,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Ran the nightly pipeline for the last {len(days)} days.")
         simulate_risk_work(seed=seed, today=yesterday)
         seed_churn_records(seed=seed, today=yesterday)  # every churn, most with a reason
+        localise_demo(locale)  # the churn notes and risk resolutions written since
         self.stdout.write(self._logins())
 
     def _logins(self) -> str:
