@@ -233,6 +233,17 @@ def test_it_lists_and_adds_contacts(client, writer):
     assert Contact.objects.count() == 2
 
 
+def test_a_contacts_language_is_set_and_checked(client, writer):
+    AccountFactory(external_id="acme")
+    body = {"name": "李娜", "email": "li.na@acme.example", "language": "zh-Hans"}
+    created = call(client, "post", "/accounts/acme/contacts", writer, body)
+    assert created.status_code == 201 and created.json()["language"] == "zh-hans"
+    assert Contact.objects.get().language == "zh-hans"
+    bad = call(client, "post", "/accounts/acme/contacts", writer, {**body, "language": "klingon"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "language"
+    assert Contact.objects.count() == 1
+
+
 # --- Subscriptions -------------------------------------------------------------------------------
 
 

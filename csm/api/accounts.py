@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -33,6 +34,7 @@ from csm.api.core import (
     Page,
     Text,
 )
+from csm.lib.languages import is_language
 
 router = Router(tags=["accounts"])
 
@@ -183,6 +185,7 @@ class ContactOut(Schema):
     email: str
     role: str
     is_primary: bool
+    language: str = Field(description='the language of the emails and public pages: "" = none set')
 
 
 class ContactIn(Schema):
@@ -190,6 +193,12 @@ class ContactIn(Schema):
     email: Text = Field(max_length=254)
     role: Text = Field("", max_length=100)
     is_primary: bool = False
+    language: Text = Field(
+        "",
+        max_length=16,
+        description="one of the installation's languages (en, zh-hans); empty: follow the "
+        "browser on public pages, the installation's language in emails",
+    )
 
 
 def contact_out(contact: Contact) -> ContactOut:
@@ -199,6 +208,7 @@ def contact_out(contact: Contact) -> ContactOut:
         email=contact.email,
         role=contact.role,
         is_primary=contact.is_primary,
+        language=contact.language,
     )
 
 
@@ -222,6 +232,10 @@ def create_contact(
         validate_email(payload.email.strip())
     except ValidationError:
         raise FieldErrors([("email", "not an email address")]) from None
+    language = payload.language.strip().lower()
+    if language and not is_language(language):
+        codes = ", ".join(code for code, _name in settings.LANGUAGES)
+        raise FieldErrors([("language", f"must be one of {codes}, or empty")])
     with transaction.atomic():
         contact = add_contact(
             actor=None,
@@ -230,5 +244,6 @@ def create_contact(
             email=payload.email,
             role=payload.role.strip(),
             is_primary=payload.is_primary,
+            language=language,
         )
     return Status(201, contact_out(contact))
