@@ -114,10 +114,13 @@ def _lock_and_find_contact(account: Account, email: str) -> Contact | None:
     return account.contacts.filter(email__iexact=email).first()
 
 
-def upsert_contact_from_integration(*, account: Account, email: str, name: str) -> Contact:
+def upsert_contact_from_integration(
+    *, account: Account, email: str, name: str, language: str = ""
+) -> Contact:
     """An integration (a Segment `identify`) names a person of the account: add them as a contact,
-    or update the name of the contact with that email (any case). No actor, no primary flag: the
-    integration only knows who uses the product. The email must be valid (ValidationError)."""
+    or update the name (and the language, when it sends one: `context.locale`) of the contact with
+    that email (any case). No actor, no primary flag: the integration only knows who uses the
+    product. The email must be valid (ValidationError)."""
     email = email.strip().lower()
     validate_email(email)
     if len(email) > EMAIL_MAX:
@@ -126,10 +129,17 @@ def upsert_contact_from_integration(*, account: Account, email: str, name: str) 
     with transaction.atomic():
         contact = _lock_and_find_contact(account, email)
         if contact is None:
-            return Contact.objects.create(account=account, name=name, email=email)
-        if name != contact.name:
-            contact.name = name
-            contact.save(update_fields=["name"])
+            return Contact.objects.create(
+                account=account, name=name, email=email, language=language
+            )
+        changed = {"name": name, "language": language or contact.language}
+        changed = {
+            field: value for field, value in changed.items() if getattr(contact, field) != value
+        }
+        if changed:
+            for field, value in changed.items():
+                setattr(contact, field, value)
+            contact.save(update_fields=list(changed))
         return contact
 
 

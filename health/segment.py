@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import upsert_contact_from_integration
+from csm.lib.languages import language_from_locale
 from health.ingest import ingest_events
 from health.ingestion_warnings import Warning, record_ingestion_warnings
 from health.models import IngestionWarningSource, SegmentUserLink
@@ -277,9 +278,14 @@ def process_messages(
         with transaction.atomic():
             _save_links(changed_links, received_at)
             for account_id, email, name, message in contacts:
+                context = message.get("context")
+                locale = context.get("locale") if isinstance(context, dict) else None
                 try:
                     upsert_contact_from_integration(
-                        account=Account(pk=account_id), email=email, name=name
+                        account=Account(pk=account_id),
+                        email=email,
+                        name=name,
+                        language=language_from_locale(locale),
                     )
                     outcome.contacts += 1
                 except ValidationError:

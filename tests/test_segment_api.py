@@ -247,6 +247,23 @@ def test_identify_with_an_email_upserts_a_contact_of_the_account(client, ingest_
     assert (contact.email, contact.name) == ("pat@acme.example", "Patricia Lee")
 
 
+def test_identify_takes_the_contacts_language_from_the_locale(client, ingest_key, acme):
+    identify = {
+        "type": "identify",
+        "userId": "u1",
+        "traits": {"email": "li.na@acme.example", "name": "李娜"},
+        "context": {"groupId": "acme", "locale": "zh-CN"},
+    }
+    post(client, BATCH_URL, {"batch": [identify]}, key=ingest_key)
+    assert Contact.objects.get(account=acme).language == "zh-hans"
+    identify["context"] = {"groupId": "acme", "locale": "fr-FR"}  # not one of ours: kept
+    post(client, BATCH_URL, {"batch": [identify]}, key=ingest_key)
+    assert Contact.objects.get(account=acme).language == "zh-hans"
+    identify["context"] = {"groupId": "acme", "locale": "en_US"}
+    post(client, BATCH_URL, {"batch": [identify]}, key=ingest_key)
+    assert Contact.objects.get(account=acme).language == "en"
+
+
 @pytest.mark.parametrize(
     ("message", "cause"),
     [

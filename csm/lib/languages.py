@@ -38,3 +38,14 @@ def language_of_recipient(code: str) -> Iterator[None]:
     no request is around to ask a browser."""
     with translation.override(code if code and is_language(code) else settings.LANGUAGE_CODE):
         yield
+
+
+def language_from_locale(locale: object) -> str:
+    """The installation's language for a locale an integration sends (Segment's `context.locale`,
+    "zh-CN", "en_US"), as the browser's Accept-Language is matched; "" when none fits."""
+    if not isinstance(locale, str) or not locale.strip() or len(locale) > 35:
+        return ""
+    try:
+        return translation.get_supported_language_variant(locale.strip().replace("_", "-").lower())
+    except LookupError:
+        return ""
