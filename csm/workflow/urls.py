@@ -26,6 +26,8 @@ risk = [
     # The list, and one item's page (its forms, without JavaScript).
     path("risk/", risk_views.risk_list, name="list"),
     path("risk/<int:pk>/", risk_views.item_page, name="item"),
+    # Several items at once: the ticked rows resolved, snoozed or reassigned together (POST).
+    path("risk/bulk/", risk_views.bulk_action, name="bulk"),
     # What a CSM does with an item (POST; the list's rows load these forms): one view.
     *(
         path(f"risk/<int:pk>/{action}/", risk_views.item_action, {"action": action}, name=action)
