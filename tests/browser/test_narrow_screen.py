@@ -42,7 +42,7 @@ def test_today_and_the_queue_do_not_scroll_sideways_on_a_phone(chromium, live_se
         page.fill("input[name=password]", DEMO_PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{base}/")
-        assert page.locator("#risks .today-row").count() > 0  # a full Today, not an empty one
+        assert page.locator("#risks .risk-item").count() > 0  # a full Today, not an empty one
         assert page.evaluate(SIDEWAYS) <= 0, "Today"
         page.screenshot(path=_artifact(f"today-390-{email.split('@')[0]}"), full_page=True)
         if email == DEMO_MANAGER_EMAIL:

@@ -66,8 +66,9 @@ def with_reason(items: QuerySet[RiskItem], key: str) -> QuerySet[RiskItem]:
     )
 
 
-def _decorate(item: RiskItem, user: User, today: date) -> RiskItem:
-    """What a row shows beyond the model's fields; no query (account and assignee are joined)."""
+def decorate_row(item: RiskItem, user: User, today: date) -> RiskItem:
+    """What a row (partial "risk-row", on the queue and on Today) shows beyond the model's
+    fields; no query (account and assignee are joined)."""
     item.can_act = risk_actions.can_act(user, item)  # type: ignore[attr-defined]
     item.is_snoozed = item.snoozed_on(today)  # type: ignore[attr-defined]
     return item
@@ -124,7 +125,7 @@ def _list_context(
 
     page, query = paged(request, items, PAGE_SIZE)
     # list(): each row is decorated once and rendered once.
-    rows = [_decorate(item, user, today) for item in page.object_list]
+    rows = [decorate_row(item, user, today) for item in page.object_list]
     if bulk_form is None:
         bulk_form = BulkForm(people=people, manager=user.is_manager)
     # Rows ticked before a bulk action's error stay ticked.
@@ -161,7 +162,7 @@ def _row_context(
     answer: the item read again with its health, decorated for `request.user`."""
     today = timezone.localdate()
     health_day = latest_scored_day()
-    item = _decorate(
+    item = decorate_row(
         get_object_or_404(_rows(RiskItem.objects.all(), health_day), pk=pk), request.user, today
     )
     if people is None:
