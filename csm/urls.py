@@ -13,6 +13,7 @@ from csm.lib import errors
 from csm.workflow import urls as workflow
 from csm.workflow.views import today
 from feedback import urls as feedback_urls
+from health import urls as health_urls
 
 urlpatterns = [
     path("", today.home, name="home"),
@@ -26,7 +27,8 @@ urlpatterns = [
     ),
     # "accounts": the list and the account page (workflow), editing and imports (accounts).
     path("", include((workflow.account_pages + account_urls.urlpatterns, "accounts"))),
-    path("", include("health.urls")),
+    # "health": the API, keys and overrides (health), the scorecard and its preview (workflow).
+    path("", include((health_urls.urlpatterns + workflow.health_pages, "health"))),
     path("", include((workflow.touches, "touches"))),
     path("", include((workflow.blueprints, "blueprints"))),
     path("", include((workflow.risk, "risk"))),

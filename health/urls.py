@@ -16,7 +16,6 @@ urlpatterns = [
     # Managers' configuration pages.
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
-    path("settings/scorecard/", views.scorecard, name="scorecard"),
     path(
         "accounts/<str:external_id>/health/override/",
         views.health_override,

@@ -11,6 +11,7 @@ from csm.workflow.views import blueprint_templates as blueprint_template_views
 from csm.workflow.views import blueprints as blueprint_views
 from csm.workflow.views import detractors as detractor_views
 from csm.workflow.views import risk as risk_views
+from csm.workflow.views import scorecard as scorecard_views
 from csm.workflow.views import tips as tips_views
 from csm.workflow.views import touches as touch_views
 
@@ -35,6 +36,13 @@ risk = [
     ),
     # Managers' configuration: the checklist a new item gets for each of its reasons.
     path("settings/save-plays/", risk_views.save_plays, name="save_plays"),
+]
+
+
+# "health": the managers' scorecard, with what a change would do before it is saved (the other
+# health pages are health's).
+health_pages = [
+    path("settings/scorecard/", scorecard_views.scorecard, name="scorecard"),
 ]
 
 
