@@ -131,6 +131,15 @@ def raw_values(
         users_features = distinct.get(account_id, {})
         users = users_features.get("users", 0)
         last_active = usage.get("last_active")
+        # A new account without usage yet: its usage measures have no value (not enough data
+        # yet). The rollups read reach INACTIVITY_HORIZON_DAYS back, far before such a contract
+        # start, so "none in them" is "none ever" for it.
+        if scoring.in_cold_start(day, contract_start, ever_active=last_active is not None):
+            values[account_id] = dict.fromkeys(scoring.USAGE_MEASURES, None) | {
+                "billing": _billing(usage),
+                "sentiment": sentiment.get(account_id),
+            }
+            continue
         values[account_id] = {
             "active_days": Decimal(usage.get("active_days", 0)),
             "usage_trend": _usage_trend(day, contract_start, usage),
@@ -141,12 +150,15 @@ def raw_values(
             "seat_utilisation": (
                 Decimal(scoring.round_half_up(Decimal(users * 100) / seats)) if seats else None
             ),
-            "billing": (
-                Decimal(usage.get("failed_payments") or 0) if usage.get("billing_events") else None
-            ),
+            "billing": _billing(usage),
             "sentiment": sentiment.get(account_id),
         }
     return values
+
+
+def _billing(usage: dict[str, Any]) -> Decimal | None:
+    """Failed payments in the window, for accounts that send billing events."""
+    return Decimal(usage.get("failed_payments") or 0) if usage.get("billing_events") else None
 
 
 def _without_index_scans(queryset: QuerySet[Any, T]) -> list[T]:

@@ -24,7 +24,13 @@ from csm.workflow.blueprints import blueprint_for
 from csm.workflow.forms import SORTS, AccountFilterForm, TouchForm
 from csm.workflow.timeline import account_timeline
 from health.forms import HealthOverrideForm
-from health.queries import health_card, in_band, latest_scored_day, with_health
+from health.queries import (
+    health_card,
+    in_band,
+    latest_scored_day,
+    not_enough_usage_yet,
+    with_health,
+)
 
 PAGE_SIZE = 50
 CHART_MONTHS = 24
@@ -144,6 +150,7 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
         "labels": [str(month) for month in series],
         "values": [float(value) for value in series.values()],
     }
+    health = health_card(account)
     return TemplateResponse(
         request,
         "accounts/account_detail.html",
@@ -156,7 +163,10 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
             "chart": chart,
             "can_edit": account.can_be_edited_by(request.user),
             "contact_form": ContactForm(account=account),
-            "health": health_card(account),
+            "health": health,
+            "usage_not_yet": not_enough_usage_yet(
+                account, health["score"] if health else None, today
+            ),
             "blueprint": blueprint_for(account, today=today),
             "override_form": HealthOverrideForm() if request.user.is_manager else None,
             "timeline": account_timeline(account, subscriptions=subscriptions),
