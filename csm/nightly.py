@@ -21,7 +21,7 @@ from csm.kpis.models import KpiSnapshot, MrrMovement
 from csm.kpis.snapshots import refresh_kpis
 from csm.lib.tasks import request_drain
 from csm.nightly_lock import nightly_lock
-from csm.workflow.blueprints import create_blueprints
+from csm.workflow.blueprints import create_blueprints, new_accounts_since
 from csm.workflow.models import RiskItem
 from csm.workflow.risk import refresh_risk_items
 from csm.workflow.tips import queue_usage_tips
@@ -47,7 +47,8 @@ def run_one_day(day: date) -> dict[str, int]:
     2. Roll up usage events per account and day, for `day` and the HEALTH_LATE_EVENT_DAYS before
        it (events that arrived late are counted).
     3. Score every customer's health for `day` (health.services.recompute_health_scores).
-    4. Give any account without a success blueprint its segment's (csm.workflow.blueprints).
+    4. Give any account without a success blueprint whose contract started in the 60 days up to
+       `day` (or starts later) its segment's (csm.workflow.blueprints).
     5. Open, update and note the clearing of at-risk items by the rules (csm.workflow.risk).
     6. Queue usage-tip emails for tier C accounts due one (csm.lib.outbox), only when `day` is
        yesterday or today: a backfilled past day sends no email.
@@ -69,7 +70,7 @@ def run_one_day(day: date) -> dict[str, int]:
                 first_day=day - timedelta(days=settings.HEALTH_LATE_EVENT_DAYS), last_day=day
             ),
             "health_scores": recompute_health_scores(day=day),
-            "blueprints_created": create_blueprints(),
+            "blueprints_created": create_blueprints(started_since=new_accounts_since(day)),
             **refresh_risk_items(day=day),
             "tips_queued": (
                 queue_usage_tips(day=day) if day >= timezone.localdate() - timedelta(days=1) else 0
