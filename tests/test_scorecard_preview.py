@@ -17,7 +17,7 @@ from csm.workflow.models import RiskItem
 from csm.workflow.scorecard_preview import preview_scorecard
 from health.models import DailyUsage, HealthScore, MeasureSetting, WeightOverride
 from health.scorecard import MeasureInput, load_scorecard, proposed_scorecard, unweighted_tiers
-from health.scoring import DEFAULT_MEASURES
+from health.scoring import DEFAULT_MEASURES, MEASURE_KEYS
 from health.services import recompute_health_scores
 from tests.factories import AccountFactory, SubscriptionFactory
 from tests.test_scorecard_page import form_data, save
@@ -147,12 +147,13 @@ def test_save_needs_a_preview_of_the_same_input(maggie_client, scored):
     assert AuditEntry.objects.filter(action="scorecard.measure").count() == 1
 
 
+def zero_column(column):
+    """Weight 0 for every measure in one column of the weights table."""
+    return {f"{key}-{column}": "0" for key in MEASURE_KEYS}
+
+
 def test_a_tier_left_without_any_weight_is_refused_by_name(maggie_client):
-    data = form_data(maggie_client)
-    for key in ("active_days", "usage_trend", "feature_adoption", "days_since_active"):
-        data[f"{key}-tier-B"] = "0"
-    for key in ("seat_utilisation", "billing", "sentiment"):
-        data[f"{key}-tier-B"] = "0"
+    data = form_data(maggie_client) | zero_column("tier-B")
 
     response = maggie_client.post(URL, data | {"step": "preview"})
 
@@ -164,11 +165,7 @@ def test_a_tier_left_without_any_weight_is_refused_by_name(maggie_client):
 
 
 def test_a_tier_left_without_weight_in_one_stage_is_refused_naming_the_stage(maggie_client):
-    data = form_data(maggie_client)
-    for key in ("active_days", "usage_trend", "feature_adoption", "days_since_active"):
-        data[f"{key}-stage-onboarding"] = "0"
-    for key in ("seat_utilisation", "billing", "sentiment"):
-        data[f"{key}-stage-onboarding"] = "0"
+    data = form_data(maggie_client) | zero_column("stage-onboarding")
     data["billing-tier-A"] = "10"  # tier A's own weight wins over the stage's: A keeps a score
 
     errors = maggie_client.post(URL, data).context["form"].non_field_errors()
