@@ -34,6 +34,12 @@
         box.checked = all.checked;
       });
     }
+    // A row unticked after "select all": the action is for the ticked rows only, not all shown.
+    var row = event.target.matches && event.target.matches("input[type=checkbox][name=items][form]");
+    if (row && !event.target.checked) {
+      var selectAll = document.querySelector('[data-select-all="' + event.target.getAttribute("form") + '"]');
+      if (selectAll) selectAll.checked = false;
+    }
     if (event.target.matches && event.target.matches("select[data-bulk-action]")) showActionFields(event.target);
   });
 

@@ -85,6 +85,8 @@ def test_select_all_ticks_every_row_and_only_the_actions_fields_show(live_server
     boxes = page.locator("input[name=items][form=risk-bulk]")
     assert boxes.count() == 3
     assert all(boxes.nth(i).is_checked() for i in range(3))
+    boxes.first.uncheck()  # then only the ticked rows count, not "all shown"
+    assert not page.get_by_label("Select all shown").is_checked()
 
 
 def test_a_csm_snoozes_an_at_risk_row_from_today(live_server, page):
