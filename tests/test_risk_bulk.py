@@ -59,9 +59,10 @@ def test_one_item_the_csm_may_not_act_on_stops_the_whole_action(alice_client, al
     mine = risk(alice, "Mine")
     theirs = risk(bob, "Bob's Co")
 
-    response = alice_client.post(BULK, resolve([mine.pk, theirs.pk]))
+    response = alice_client.post(BULK, resolve([mine.pk, theirs.pk], next="/risk/?tier=B"))
 
     assert response.status_code == 200
+    assert response.context["next_url"] == "/risk/?tier=B"  # the rows' actions go back there
     assert "Nothing was changed: Bob&#x27;s Co" in response.content.decode()
     assert RiskItem.objects.open().count() == 2
     assert not AuditEntry.objects.filter(action="risk_item.resolve").exists()

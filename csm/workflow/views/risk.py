@@ -341,7 +341,9 @@ def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, _bulk_message(data["action"], len(done)))
             return redirect(_next_url(request))
-    return TemplateResponse(request, "csm/risk.html", _list_context(request, bulk_form=form))
+    # The queue again, its rows' actions coming back to the page the bulk form was on.
+    context = _list_context(request, bulk_form=form) | {"next_url": _next_url(request)}
+    return TemplateResponse(request, "csm/risk.html", context)
 
 
 def _bulk_message(action: str, count: int) -> str:
