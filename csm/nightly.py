@@ -22,7 +22,7 @@ from csm.kpis.snapshots import refresh_kpis
 from csm.lib.tasks import request_drain
 from csm.nightly_lock import nightly_lock
 from csm.webhooks.events import emit_band_changes, emit_overdue_tasks
-from csm.workflow.blueprints import create_blueprints
+from csm.workflow.blueprints import create_blueprints, new_accounts_since
 from csm.workflow.models import RiskItem
 from csm.workflow.risk import refresh_risk_items
 from csm.workflow.tips import queue_usage_tips
@@ -50,7 +50,8 @@ def run_one_day(day: date) -> dict[str, int]:
     3. Score every customer's health for `day` (health.services.recompute_health_scores), and
        queue a `health.band_changed` webhook for each account whose band differs from the day
        before (csm.webhooks.events), only when `day` is yesterday or today like the emails.
-    4. Give any account without a success blueprint its segment's (csm.workflow.blueprints).
+    4. Give any account without a success blueprint whose contract started in the 60 days up to
+       `day` (or starts later) its segment's (csm.workflow.blueprints).
     5. Open, update and note the clearing of at-risk items by the rules (csm.workflow.risk).
     6. Queue usage-tip emails for tier C accounts due one (csm.lib.outbox), only when `day` is
        yesterday or today: a backfilled past day sends no email.
@@ -77,7 +78,7 @@ def run_one_day(day: date) -> dict[str, int]:
             "band_change_webhooks": (
                 emit_band_changes(day=day) if day >= timezone.localdate() - timedelta(days=1) else 0
             ),
-            "blueprints_created": create_blueprints(),
+            "blueprints_created": create_blueprints(started_since=new_accounts_since(day)),
             **refresh_risk_items(day=day),
             "tips_queued": (
                 queue_usage_tips(day=day) if day >= timezone.localdate() - timedelta(days=1) else 0

@@ -18,6 +18,7 @@ from csm.workflow import urls as workflow
 from csm.workflow.views import today
 from feedback import urls as feedback_urls
 from health import stripe_hooks
+from health import urls as health_urls
 
 urlpatterns = [
     path("", today.home, name="home"),
@@ -41,7 +42,8 @@ urlpatterns = [
     ),
     # "accounts": the list and the account page (workflow), editing and imports (accounts).
     path("", include((workflow.account_pages + account_urls.urlpatterns, "accounts"))),
-    path("", include("health.urls")),
+    # "health": the API, keys and overrides (health), the scorecard and its preview (workflow).
+    path("", include((health_urls.urlpatterns + workflow.health_pages, "health"))),
     path("", include((workflow.touches, "touches"))),
     path("", include((workflow.blueprints, "blueprints"))),
     path("", include((workflow.risk, "risk"))),

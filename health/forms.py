@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LifecycleStage
 from health.models import ApiScope
-from health.scorecard import WEIGHT_COLUMNS, MeasureInput, grid_from_text, grid_to_text
+from health.scorecard import (
+    WEIGHT_COLUMNS,
+    MeasureInput,
+    grid_from_text,
+    grid_to_text,
+    proposed_scorecard,
+    unweighted_tiers,
+)
 from health.scoring import Grid, GridError, MeasureDef, Scorecard
 from health.services_keys import MAX_NAME, clean_key_name
 
@@ -82,7 +89,10 @@ class ScorecardForm(forms.Form):
 
     def __init__(self, *args: Any, scorecard: Scorecard, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.scorecard = scorecard
         self.measures = scorecard.measures
+        # The scorecard the input would make (set by a valid clean()).
+        self.proposed: Scorecard | None = None
         for measure in self.measures:
             key = measure.key
             self.fields[f"{key}-enabled"] = forms.BooleanField(
@@ -120,32 +130,31 @@ class ScorecardForm(forms.Form):
         for field in self.fields.values():
             field.widget.attrs.setdefault("aria-label", str(field.label))
 
+    @classmethod
+    def data_from(cls, scorecard: Scorecard, changes: Mapping[str, str]) -> dict[str, str]:
+        """The form's data for `scorecard` as it stands, with `changes` (field name → value, as
+        another page sends them in a query string: `active_days-weight=30&billing-tier-C=0`,
+        `sentiment-enabled=false`) laid over it; names that are not fields are ignored."""
+        data: dict[str, str] = {}
+        names = {"reason"}
+        for measure in scorecard.measures:
+            key = measure.key
+            names.update({f"{key}-enabled", f"{key}-weight", f"{key}-grid"})
+            if measure.enabled:
+                data[f"{key}-enabled"] = "on"
+            data[f"{key}-weight"] = str(measure.weight)
+            data[f"{key}-grid"] = grid_to_text(measure.grid)
+            for tier, stage in WEIGHT_COLUMNS:
+                name = cls.weight_name(key, tier, stage)
+                names.add(name)
+                weight = scorecard.weight_overrides.get((key, tier, stage))
+                data[name] = "" if weight is None else str(weight)
+        data.update({name: value for name, value in changes.items() if name in names})
+        return data
+
     @staticmethod
     def measure_weight_name(key: str) -> str:
         return f"{key}-weight"
-
-    def prefill_weights(self, query: Mapping[str, str]) -> list[str]:
-        """Start the form with the measure weights a link carries (`?<key>-weight=<n>`, the
-        backtest's suggested weights) and its `reason`; nothing is saved until the form is. Returns
-        an error per value that is not a weight (named by its field), which is then ignored."""
-        errors = []
-        for measure in self.measures:
-            name = self.measure_weight_name(measure.key)
-            if name not in query:
-                continue
-            text = query[name].strip()
-            if not text.isdigit() or int(text) > MAX_WEIGHT:
-                errors.append(
-                    str(
-                        _("%(field)s: give a whole number from 0 to %(max)s")
-                        % {"field": name, "max": MAX_WEIGHT}
-                    )
-                )
-                continue
-            self.initial[name] = int(text)
-        if query.get("reason"):
-            self.initial["reason"] = query["reason"][: self.fields["reason"].max_length or 500]
-        return errors
 
     @staticmethod
     def weight_name(key: str, tier: str, stage: str) -> str:
@@ -169,12 +178,33 @@ class ScorecardForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if not self.errors and not any(
+        if self.errors:
+            return cleaned
+        if not any(
             cleaned[f"{m.key}-enabled"] and cleaned[f"{m.key}-weight"] for m in self.measures
         ):
             raise forms.ValidationError(
                 _("Use at least one measure with a weight above 0, or no account gets a score.")
             )
+        # A tier whose own weights are all 0 would lose its scores silently: refuse it, by name.
+        proposed = proposed_scorecard(self.scorecard, self.measure_inputs())
+        for tier, stages in unweighted_tiers(proposed).items():
+            if len(stages) == len(LifecycleStage.values):
+                message = _(
+                    "Tier %(tier)s would have no measure with a weight above 0, so its accounts "
+                    "would get no score. Give at least one measure in use a weight above 0 for "
+                    "tier %(tier)s."
+                ) % {"tier": tier}
+            else:
+                message = _(
+                    "Tier %(tier)s would have no measure with a weight above 0 in the "
+                    "%(stages)s stage, so those accounts would get no score."
+                ) % {
+                    "tier": tier,
+                    "stages": ", ".join(str(LifecycleStage(stage).label) for stage in stages),
+                }
+            self.add_error(None, message)
+        self.proposed = proposed
         return cleaned
 
     def measure_inputs(self) -> list[MeasureInput]:

@@ -81,6 +81,16 @@ def in_band(accounts: QuerySet[Account], day: date | None, band: str) -> QuerySe
 HISTORY_DAYS = 90
 
 
+def not_enough_usage_yet(account: Account, score: HealthScore | None, today: date) -> bool:
+    """The account page's "not enough data yet" for the usage measures: within the cold start
+    (health.scoring.COLD_START_DAYS) and scored without any usage measure (or not scored)."""
+    day = score.day if score is not None else today
+    has_usage = score is not None and any(
+        measure["key"] in scoring.USAGE_MEASURES for measure in score.measures
+    )
+    return scoring.in_cold_start(day, account.contract_start, ever_active=has_usage)
+
+
 def health_card(account: Account) -> dict[str, Any] | None:
     """What the account page shows about health: the latest score with its measures explained
     against 30 days before, and the 90-day history. Three queries; None before the first score."""

@@ -105,6 +105,49 @@ class MeasureInput:
     weights: Mapping[tuple[str, str], int | None]
 
 
+def proposed_scorecard(current: Scorecard, measures: Sequence[MeasureInput]) -> Scorecard:
+    """The scorecard `measures` would make of `current`, unsaved: what the page previews and
+    checks before save_scorecard stores it. Weights for a tier within a stage (not edited on
+    the page) are kept."""
+    by_key = {new.key: new for new in measures}
+    overlaid = tuple(
+        dataclasses.replace(
+            measure,
+            enabled=by_key[measure.key].enabled,
+            weight=by_key[measure.key].weight,
+            grid=by_key[measure.key].grid,
+        )
+        if measure.key in by_key
+        else measure
+        for measure in current.measures
+    )
+    weight_overrides = {
+        (key, tier, stage): weight
+        for (key, tier, stage), weight in current.weight_overrides.items()
+        if tier and stage
+    }
+    for new in measures:
+        for (tier, stage), weight in new.weights.items():
+            if weight is not None:
+                weight_overrides[(new.key, tier, stage)] = weight
+    return Scorecard(measures=overlaid, weight_overrides=weight_overrides)
+
+
+def unweighted_tiers(scorecard: Scorecard) -> dict[str, list[str]]:
+    """Tiers whose accounts would get no score: for each such tier, the lifecycle stages in which
+    every measure in use weighs 0 (Scorecard.weight_for, as the nightly applies it)."""
+    found: dict[str, list[str]] = {}
+    for tier in Tier.values:
+        for stage in LifecycleStage.values:
+            if not any(
+                scorecard.weight_for(measure, tier, stage) > 0
+                for measure in scorecard.measures
+                if measure.enabled
+            ):
+                found.setdefault(tier, []).append(stage)
+    return found
+
+
 def _column_label(tier: str, stage: str) -> str:
     return f"tier {tier}" if tier else f"stage {stage}"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
@@ -29,6 +30,17 @@ TREND_BASELINE_DAYS = 60
 INACTIVITY_HORIZON_DAYS = WINDOW_DAYS + TREND_BASELINE_DAYS
 # "Latest NPS/CSAT" reads the latest answer this many days back at most.
 SENTIMENT_DAYS = 180
+# Cold start: during the first COLD_START_DAYS days from its contract start (day 0 to 13), an
+# account that has sent no usage event has "not enough data yet" for the usage measures (they
+# have no value, so the score is the other measures' or none), instead of scoring as inactive.
+COLD_START_DAYS = 14
+USAGE_MEASURES = (
+    "active_days",
+    "usage_trend",
+    "feature_adoption",
+    "days_since_active",
+    "seat_utilisation",
+)
 
 
 # A grid's lower bounds stay within ±GRID_BOUND_LIMIT: every raw value a measure has (days, counts,
@@ -256,6 +268,11 @@ class Scorecard:
             for measure in self.measures
             if measure.enabled
         )
+
+
+def in_cold_start(day: date, contract_start: date, *, ever_active: bool) -> bool:
+    """No usage event yet, and `day` within the first COLD_START_DAYS days of the contract."""
+    return not ever_active and (day - contract_start).days < COLD_START_DAYS
 
 
 def trend(today: int | None, before: int | None) -> int | None:

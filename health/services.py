@@ -5,6 +5,7 @@ writes whole days with a handful of statements, whatever the number of accounts.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -130,6 +131,15 @@ def raw_values(
         users_features = distinct.get(account_id, {})
         users = users_features.get("users", 0)
         last_active = usage.get("last_active")
+        # A new account without usage yet: its usage measures have no value (not enough data
+        # yet). The rollups read reach INACTIVITY_HORIZON_DAYS back, far before such a contract
+        # start, so "none in them" is "none ever" for it.
+        if scoring.in_cold_start(day, contract_start, ever_active=last_active is not None):
+            values[account_id] = dict.fromkeys(scoring.USAGE_MEASURES, None) | {
+                "billing": _billing(usage),
+                "sentiment": sentiment.get(account_id),
+            }
+            continue
         values[account_id] = {
             "active_days": Decimal(usage.get("active_days", 0)),
             "usage_trend": _usage_trend(day, contract_start, usage),
@@ -140,12 +150,15 @@ def raw_values(
             "seat_utilisation": (
                 Decimal(scoring.round_half_up(Decimal(users * 100) / seats)) if seats else None
             ),
-            "billing": (
-                Decimal(usage.get("failed_payments") or 0) if usage.get("billing_events") else None
-            ),
+            "billing": _billing(usage),
             "sentiment": sentiment.get(account_id),
         }
     return values
+
+
+def _billing(usage: dict[str, Any]) -> Decimal | None:
+    """Failed payments in the window, for accounts that send billing events."""
+    return Decimal(usage.get("failed_payments") or 0) if usage.get("billing_events") else None
 
 
 def _without_index_scans(queryset: QuerySet[Any, T]) -> list[T]:
@@ -201,13 +214,21 @@ def _usage_trend(day: date, contract_start: date, usage: dict[str, Any]) -> Deci
 # --- Scores ---------------------------------------------------------------------------------------
 
 
-def recompute_health_scores(*, day: date, scorecard: scoring.Scorecard | None = None) -> int:
-    """Score every customer for `day` and replace that day's HealthScore rows. Idempotent: the
-    same events, settings and overrides give the same rows. Returns the number of scores."""
-    if scorecard is None:
-        scorecard = load_scorecard()
+@dataclass(frozen=True)
+class ScoringInputs:
+    """What one day's scores are computed from, read once: the customers (id, tier, contract
+    start, seats), their raw measure values, the scores 1, 7 and 30 days before (for the
+    trends), and the managers' overrides in force."""
+
+    day: date
+    accounts: list[tuple[int, str, date, int | None]]
+    raw: dict[int, dict[str, Decimal | None]]
+    earlier: dict[tuple[int, int], int]
+    overrides: dict[int, HealthOverride]
+
+
+def scoring_inputs(day: date) -> ScoringInputs:
     accounts = scored_accounts(day)
-    raw = raw_values(day, accounts)
     earlier_days = {
         day - timedelta(days=1): 1,
         day - timedelta(days=7): 7,
@@ -223,12 +244,19 @@ def recompute_health_scores(*, day: date, scorecard: scoring.Scorecard | None = 
         override.account_id: override
         for override in HealthOverride.objects.active_on(day).order_by("created_at")
     }
+    return ScoringInputs(day, accounts, raw_values(day, accounts), earlier, overrides)
+
+
+def health_score_rows(inputs: ScoringInputs, scorecard: scoring.Scorecard) -> list[HealthScore]:
+    """The day's HealthScore rows under `scorecard`, unsaved: the nightly writes them, the
+    scorecard page's preview compares two scorecards' rows without writing."""
+    day = inputs.day
     rows = []
-    for account_id, tier, contract_start, _seats in accounts:
+    for account_id, tier, contract_start, _seats in inputs.accounts:
         result = scorecard.score(
-            raw[account_id], tier=tier, stage=rules.lifecycle_stage(contract_start, day)
+            inputs.raw[account_id], tier=tier, stage=rules.lifecycle_stage(contract_start, day)
         )
-        override = overrides.get(account_id)
+        override = inputs.overrides.get(account_id)
         if result is None and override is None:
             continue
         computed = result.value if result else None
@@ -241,13 +269,22 @@ def recompute_health_scores(*, day: date, scorecard: scoring.Scorecard | None = 
                 score=score,
                 computed_score=computed,
                 band=scoring.band_for(score),
-                trend_1=scoring.trend(score, earlier.get((account_id, 1))),
-                trend_7=scoring.trend(score, earlier.get((account_id, 7))),
-                trend_30=scoring.trend(score, earlier.get((account_id, 30))),
+                trend_1=scoring.trend(score, inputs.earlier.get((account_id, 1))),
+                trend_7=scoring.trend(score, inputs.earlier.get((account_id, 7))),
+                trend_30=scoring.trend(score, inputs.earlier.get((account_id, 30))),
                 measures=[_measure_json(measure) for measure in result.measures] if result else [],
                 override=override,
             )
         )
+    return rows
+
+
+def recompute_health_scores(*, day: date, scorecard: scoring.Scorecard | None = None) -> int:
+    """Score every customer for `day` and replace that day's HealthScore rows. Idempotent: the
+    same events, settings and overrides give the same rows. Returns the number of scores."""
+    if scorecard is None:
+        scorecard = load_scorecard()
+    rows = health_score_rows(scoring_inputs(day), scorecard)
     with transaction.atomic():
         HealthScore.objects.filter(day=day).delete()
         insert_rows(HealthScore, rows)

@@ -27,7 +27,6 @@ urlpatterns = [
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("settings/ingestion-warnings/", views.ingestion_warnings, name="ingestion_warnings"),
-    path("settings/scorecard/", views.scorecard, name="scorecard"),
     path("settings/scorecard/backtest/", backtest_views.backtest, name="backtest"),
     path(
         "accounts/<str:external_id>/health/override/",

@@ -1,5 +1,6 @@
-"""Managers' health pages: ingest API keys, ingestion warnings, the scorecard, and score overrides
-on an account."""
+"""Managers' health pages: ingest API keys, ingestion warnings and score overrides on an account.
+(The scorecard's page shows what a change would do to the risk queue, so it is the workflow's:
+csm/workflow/views/scorecard.py, in this "health" namespace.)"""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import AuthenticatedHttpRequest, get_account_for_user, manager_required
-from health.forms import ApiKeyForm, HealthOverrideForm, ScorecardForm
+from health.forms import ApiKeyForm, HealthOverrideForm
 from health.ingestion_warnings import KEEP_EXAMPLES, warnings_summary
-from health.models import ApiKey, HealthOverride, WeightOverride
-from health.scorecard import load_scorecard, save_scorecard
+from health.models import ApiKey, HealthOverride
 from health.services import override_health_score, remove_health_override
 from health.services_keys import create_api_key, revoke_api_key
 
@@ -94,50 +94,6 @@ def ingestion_warnings(request: AuthenticatedHttpRequest) -> HttpResponse:
             "summary": summary,
             "keep_examples": KEEP_EXAMPLES,
             "nav": "ingestion_warnings",
-        },
-    )
-
-
-# --- Scorecard ------------------------------------------------------------------------------------
-
-
-@manager_required
-@require_http_methods(["GET", "POST"])
-def scorecard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    current = load_scorecard()
-    if request.method == "POST":
-        form = ScorecardForm(request.POST, scorecard=current)
-        if form.is_valid():
-            changed = save_scorecard(
-                measures=form.measure_inputs(),
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-            if changed:
-                messages.success(
-                    request,
-                    _("Saved the scorecard. Scores use it from the next nightly run."),
-                )
-            else:
-                messages.info(request, _("Nothing changed."))
-            return redirect("health:scorecard")
-    else:
-        form = ScorecardForm(scorecard=current)
-        # A link may open the form with weights filled in (the backtest's suggested weights).
-        for error in form.prefill_weights(request.GET):
-            messages.error(request, error)
-    # Weights for a tier within a stage are kept and applied but not edited here; listed so a
-    # manager knows they exist. list(): rendered once.
-    combined = list(WeightOverride.objects.exclude(tier="").exclude(stage="").order_by("key"))
-    return TemplateResponse(
-        request,
-        "health/scorecard.html",
-        {
-            "form": form,
-            "rows": form.rows(),
-            "columns": form.column_labels(),
-            "combined": combined,
-            "nav": "scorecard",
         },
     )
 

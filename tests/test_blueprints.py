@@ -17,10 +17,13 @@ from django.urls import reverse
 from accounts import imports
 from accounts.models import Account, AuditEntry, ImportKind
 from csm.demo.seed import seed_demo
+from csm.nightly import run_one_day
 from csm.workflow.blueprints import (
+    NEW_ACCOUNT_DAYS,
     blueprint_for,
     complete_milestone,
     create_blueprints,
+    new_accounts_since,
     reopen,
     reschedule,
     rotate_share_link,
@@ -136,7 +139,7 @@ def test_importing_accounts_gives_the_new_ones_a_blueprint(alice, tmp_path: Path
     AccountFactory(external_id="old", contract_start=START)  # updated by the import: gets one too
     text = (
         "external_id,name,segment,owner_email,contract_start,renewal_date,strategic,tier,seats\n"
-        "acme,Acme Inc,strategic,alice@example.com,2026-09-01,,false,,\n"
+        "acme,Acme Inc,strategic,alice@example.com,2026-10-15,,false,,\n"
         "old,Old Co,basic,,2026-10-01,,,,\n"
     )
     path = tmp_path / "accounts.csv"
@@ -144,13 +147,42 @@ def test_importing_accounts_gives_the_new_ones_a_blueprint(alice, tmp_path: Path
     call_command("import_accounts", str(path), stdout=StringIO())
 
     acme = milestones_of(Account.objects.get(external_id="acme"))
-    assert acme["First data report delivered"].due_on == date(2026, 10, 31)
+    assert acme["First data report delivered"].due_on == date(2026, 12, 14)
     assert acme["Kick-off call and success plan agreed"].owner == alice
     assert Blueprint.objects.filter(account__external_id="old").exists()
 
     # Importing the same file again changes nothing.
     imports.run_import(ImportKind.ACCOUNTS, text, filename="accounts.csv", actor=None)
     assert Blueprint.objects.count() == 2 and Milestone.objects.count() == 16
+
+
+def test_importing_an_existing_book_opens_no_overdue_milestones(tmp_path: Path):
+    """Only accounts whose contract started in the last 60 days get a blueprint on import: the
+    older ones of a book brought in from another tool get none (and no overdue milestones)."""
+    text = (
+        "external_id,name,segment,owner_email,contract_start,renewal_date,strategic,tier,seats\n"
+        "day60,Just New,basic,,2026-09-24,,,,\n"  # 60 days before today: still new
+        "day61,Just Old,basic,,2026-09-23,,,,\n"
+        "veteran,Veteran Co,strategic,,2023-05-01,,,,\n"
+        "upcoming,Upcoming Co,advanced,,2026-12-01,,,,\n"
+    )
+    imports.run_import(ImportKind.ACCOUNTS, text, filename="accounts.csv", actor=None)
+
+    assert set(Blueprint.objects.values_list("account__external_id", flat=True)) == {
+        "day60",
+        "upcoming",
+    }
+    assert not Milestone.objects.filter(blueprint__account__external_id="veteran").exists()
+
+
+def test_the_nightly_run_gives_blueprints_only_to_new_accounts():
+    new = AccountFactory(contract_start=TODAY - timedelta(days=10))
+    AccountFactory(contract_start=TODAY - timedelta(days=400))
+    day = TODAY - timedelta(days=1)
+
+    assert run_one_day(day)["blueprints_created"] == 1
+    assert list(Blueprint.objects.values_list("account", flat=True)) == [new.pk]
+    assert new_accounts_since(day) == day - timedelta(days=NEW_ACCOUNT_DAYS) == date(2026, 9, 23)
 
 
 def test_a_refused_import_writes_no_blueprint():

@@ -34,6 +34,14 @@ def form_data(client) -> dict[str, str]:
     return data
 
 
+def save(client, data, **kwargs):
+    """Preview `data`, then save it with the preview's token, as the page's two buttons do."""
+    preview = client.post(URL, data | {"step": "preview"})
+    assert preview.status_code == 200 and not preview.context["form"].errors
+    token = preview.context["preview_token"]
+    return client.post(URL, data | {"step": "save", "preview_token": token}, **kwargs)
+
+
 # --- Access --------------------------------------------------------------------------------------
 
 
@@ -97,7 +105,7 @@ def test_saving_changes_stores_them_and_the_nightly_scorecard_uses_them(maggie_c
     data["billing-tier-A"] = "30"
     data["usage_trend-stage-onboarding"] = "0"
     data["reason"] = "seats are not known for most accounts"
-    response = maggie_client.post(URL, data)
+    response = save(maggie_client, data)
     assert response.status_code == 302 and response.url == URL
 
     scorecard = load_scorecard()
@@ -123,7 +131,7 @@ def test_saved_changes_are_audited(maggie_client, maggie):
     data["active_days-grid"] = "0:0, 5:50"
     data["billing-tier-A"] = "30"
     data["reason"] = "quarterly review"
-    maggie_client.post(URL, data)
+    save(maggie_client, data)
 
     entries = AuditEntry.objects.order_by("pk")
     assert {(e.action, e.field, e.old_value, e.new_value) for e in entries} == {
@@ -140,7 +148,7 @@ def test_clearing_a_cell_removes_that_weight_and_is_audited(maggie_client):
     WeightOverride.objects.create(key="billing", stage="mature", weight=30)
     data = form_data(maggie_client)
     assert data.pop("billing-stage-mature") == "30"
-    maggie_client.post(URL, data)
+    save(maggie_client, data)
     assert WeightOverride.objects.count() == 0
     entry = AuditEntry.objects.get()
     assert (entry.field, entry.old_value, entry.new_value) == (
@@ -151,7 +159,7 @@ def test_clearing_a_cell_removes_that_weight_and_is_audited(maggie_client):
 
 
 def test_saving_the_page_unchanged_writes_nothing(maggie_client):
-    response = maggie_client.post(URL, form_data(maggie_client), follow=True)
+    response = save(maggie_client, form_data(maggie_client), follow=True)
     assert "Nothing changed" in response.content.decode()
     assert MeasureSetting.objects.count() == 0 and WeightOverride.objects.count() == 0
     assert AuditEntry.objects.count() == 0
@@ -163,7 +171,7 @@ def test_weights_for_a_tier_within_a_stage_are_kept_and_listed(maggie_client):
     assert "tier A, Onboarding: 50" in response.content.decode()
     data = form_data(maggie_client)
     data["billing-weight"] = "12"
-    maggie_client.post(URL, data)
+    save(maggie_client, data)
     assert WeightOverride.objects.get().weight == 50
 
 

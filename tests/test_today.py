@@ -159,3 +159,46 @@ def test_a_renewal_is_counted_in_whole_days():
     assert days_away(TODAY + timedelta(days=1)) == "in 1 day"
     assert days_away(TODAY) == "today"
     assert days_away(TODAY - timedelta(days=3)) == "3 days ago"
+
+
+# --- the at-risk rows act like the queue's --------------------------------------------------------
+
+
+def test_todays_at_risk_rows_are_the_queues_rows_with_their_actions(alice_client, alice):
+    item = risk(customer(alice, "Shaky Co"), 500)
+    HealthScoreFactory(account=item.account, day=TODAY - timedelta(days=1), score=38)
+
+    body = alice_client.get(reverse("home")).content.decode()
+
+    assert f'id="risk-item-{item.pk}"' in body  # the queue's row partial
+    assert 'class="health health-red"' in body and ">38<" in body
+    for action in ("snooze", "resolve"):  # loaded when opened, coming back to Today
+        assert f'hx-get="/risk/{item.pk}/?action={action}&amp;next=/"' in body
+    log_url = reverse("touches:log", args=[item.account.external_id])
+    assert f'hx-get="{log_url}?next=/"' in body
+    assert 'form="risk-bulk"' not in body  # no bulk checkboxes on Today
+
+
+def test_resolving_from_today_comes_back_to_today(alice_client, alice):
+    item = risk(customer(alice, "Shaky Co"), 500)
+
+    plain = alice_client.post(
+        f"/risk/{item.pk}/resolve/", {"resolution": "saved", "note": "Fixed", "next": "/"}
+    )
+
+    assert plain.status_code == 302 and plain.url == "/"
+    assert alice_client.get(reverse("home")).context["today"].risk_items == []
+
+
+def test_snoozing_from_today_with_htmx_answers_the_row(alice_client, alice):
+    item = risk(customer(alice, "Shaky Co"), 500)
+    response = alice_client.post(
+        f"/risk/{item.pk}/snooze/",
+        {"until": "2026-11-30", "next": "/"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert f'id="risk-item-{item.pk}"' in response.content.decode()
+    assert item.account not in [
+        i.account for i in alice_client.get("/").context["today"].risk_items
+    ]

@@ -45,6 +45,9 @@ CHUNK = 1000
 # "Upcoming" on the account page: open and due within this many days.
 UPCOMING_DAYS = 14
 TOKEN_SALT = "blueprint"
+# Only accounts whose contract started in the last NEW_ACCOUNT_DAYS days (or starts later) get a
+# blueprint on import or at night; the blueprint's milestones run to 60 days (DESIGN §2).
+NEW_ACCOUNT_DAYS = 60
 
 T = TypeVar("T")
 
@@ -57,11 +60,21 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 # --- Creating blueprints --------------------------------------------------------------------------
 
 
-def create_blueprints(account_ids: Iterable[int] | None = None) -> int:
-    """Give every account without a blueprint (only those of `account_ids` when given) its
-    segment's template: started on the contract start, each milestone due `offset_days` later,
-    ours owned by the account's owner, the customer's by its primary contact. Returns how many
-    blueprints it made; running it again makes none.
+def new_accounts_since(day: date) -> date:
+    """The earliest contract start that still gets a blueprint on `day` (see NEW_ACCOUNT_DAYS)."""
+    return day - timedelta(days=NEW_ACCOUNT_DAYS)
+
+
+def create_blueprints(
+    account_ids: Iterable[int] | None = None, *, started_since: date | None = None
+) -> int:
+    """Give every account without a blueprint (only those of `account_ids` when given; with
+    `started_since`, only those whose contract starts on or after it) its segment's template:
+    started on the contract start, each milestone due `offset_days` later, ours owned by the
+    account's owner, the customer's by its primary contact. Returns how many blueprints it made;
+    running it again makes none. Imports and the nightly run pass
+    `started_since=new_accounts_since(day)`: a blueprint is an onboarding plan, and an existing
+    book brought in by an import would otherwise open hundreds of milestones already overdue.
 
     Set-based: per round of up to CHUNK accounts, one query each for the accounts, their primary
     contacts, the blueprint insert, reading the new blueprints back, and the milestone insert.
@@ -75,6 +88,8 @@ def create_blueprints(account_ids: Iterable[int] | None = None) -> int:
     if not templates:
         return 0
     without = Account.objects.filter(blueprint__isnull=True, segment__in=list(templates))
+    if started_since is not None:
+        without = without.filter(contract_start__gte=started_since)
     if account_ids is None:
         ids = list(without.order_by("pk").values_list("pk", flat=True))
     else:

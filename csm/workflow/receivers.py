@@ -7,11 +7,12 @@ from datetime import date
 from typing import Any
 
 from django.dispatch import receiver
+from django.utils import timezone
 
 from accounts.signals import accounts_imported
 from csm.lib.models import OutboxEmail
 from csm.lib.signals import email_sent
-from csm.workflow.blueprints import create_blueprints
+from csm.workflow.blueprints import create_blueprints, new_accounts_since
 from csm.workflow.detractors import flag_detractor
 from csm.workflow.risk_actions import close_churned_items
 from csm.workflow.tips import log_tips_touch
@@ -21,7 +22,8 @@ from feedback.signals import accounts_churned, detractor_answered
 
 @receiver(accounts_imported, dispatch_uid="workflow.blueprints_for_imports")
 def _accounts_imported(sender: Any, *, account_ids: list[int], **kwargs: Any) -> None:
-    create_blueprints(account_ids)  # the new accounts' success plans
+    # The success plans of the accounts new to the book (contract started in the last 60 days).
+    create_blueprints(account_ids, started_since=new_accounts_since(timezone.localdate()))
 
 
 @receiver(email_sent, dispatch_uid="workflow.tips_touch")

@@ -177,6 +177,60 @@ def resolve(*, actor: User, item: RiskItem, resolution: Resolution | str, note: 
     return item
 
 
+# --- Several items at once ------------------------------------------------------------------------
+
+
+def _one_of_bulk(actor: User, item: RiskItem, data: Mapping[str, Any]) -> None:
+    """One item of a bulk action, through the same action functions (and checks) as its row."""
+    if data["action"] == "resolve":
+        resolve(actor=actor, item=item, resolution=data["resolution"], note=data["note"])
+    elif data["action"] == "snooze":
+        snooze(actor=actor, item=item, until=data["until"], note=data["note"])
+    else:
+        reassign(actor=actor, item=item, assignee=data["assignee"])
+
+
+def act_in_bulk(*, actor: User, ids: list[int], data: Mapping[str, Any]) -> list[RiskItem]:
+    """Resolve, snooze or reassign the items `ids` together: all or nothing. An item that is
+    gone, or one `actor` may not act on, or one the action refuses stops the whole action with a
+    ValidationError naming the account; nothing is written then."""
+    items = {
+        item.pk: item
+        for item in RiskItem.objects.filter(pk__in=ids).select_related("account", "assignee")
+    }
+    missing = [pk for pk in ids if pk not in items]
+    if missing:
+        raise ValidationError(
+            _("Nothing was changed: item %(pk)s is no longer in the queue.") % {"pk": missing[0]}
+        )
+    with transaction.atomic():
+        for pk in ids:
+            item = items[pk]
+            try:
+                _one_of_bulk(actor, item, data)
+            except (PermissionDenied, ValidationError) as error:
+                problem = (
+                    _("you may not act on it")
+                    if isinstance(error, PermissionDenied)
+                    else "; ".join(_messages_of(error))
+                )
+                raise ValidationError(
+                    _("Nothing was changed: %(name)s (%(id)s): %(problem)s")
+                    % {
+                        "name": item.account.name,
+                        "id": item.account.external_id,
+                        "problem": problem,
+                    }
+                ) from None
+    return [items[pk] for pk in ids]
+
+
+def _messages_of(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [str(m) for messages_ in error.message_dict.values() for m in messages_]
+    return [str(m) for m in error.messages]
+
+
 # --- Save plays -----------------------------------------------------------------------------------
 
 

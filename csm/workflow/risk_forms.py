@@ -46,6 +46,8 @@ class RiskFilterForm(forms.Form):
         ],
     )
     snoozed = forms.BooleanField(label=_("Show snoozed"), required=False)
+    # Items whose rules stopped firing (cleared_on set): the ones to resolve in one go.
+    cleared = forms.BooleanField(label=_("Rules no longer fire"), required=False)
 
     def __init__(self, *args: Any, people: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,17 +96,23 @@ class ReassignForm(forms.Form):
         self.people = people
 
     def clean_assignee(self) -> User:
-        value = self.cleaned_data["assignee"].strip()
-        for person in self.people:
-            if value.lower() == person.email.lower() or value == str(person.pk):
-                return person
-        # A name works too when exactly one person has it.
-        named = [p for p in self.people if p.name and p.name.casefold() == value.casefold()]
-        if len(named) == 1:
-            return named[0]
-        raise forms.ValidationError(
-            _("No active CSM or manager has the email or name %(value)s.") % {"value": value}
-        )
+        return person_named(self.people, self.cleaned_data["assignee"])
+
+
+def person_named(people: list[User], value: str) -> User:
+    """The person of `people` with this email or id, or the only one with this name; else a
+    ValidationError naming the value."""
+    value = value.strip()
+    for person in people:
+        if value.lower() == person.email.lower() or value == str(person.pk):
+            return person
+    # A name works too when exactly one person has it.
+    named = [p for p in people if p.name and p.name.casefold() == value.casefold()]
+    if len(named) == 1:
+        return named[0]
+    raise forms.ValidationError(
+        _("No active CSM or manager has the email or name %(value)s.") % {"value": value}
+    )
 
 
 class ResolveForm(forms.Form):
@@ -120,6 +128,82 @@ class ResolveForm(forms.Form):
         kwargs.setdefault("auto_id", _ids(item, "resolve"))
         super().__init__(*args, **kwargs)
         self.item = item
+
+
+# Items one bulk action may take: a page of the queue, with room for a larger page one day.
+BULK_MAX_ITEMS = 100
+
+
+class BulkForm(forms.Form):
+    """One action on several items of the queue: the rows ticked (`items`), or every row shown
+    (`all_shown`, which works without JavaScript: the page lists the shown rows in `shown`).
+    Reassigning is the managers'; the view checks each item as the single actions do."""
+
+    action = forms.ChoiceField(
+        label=_("With the selected items"),
+        choices=[("resolve", _("Resolve")), ("snooze", _("Snooze")), ("reassign", _("Reassign"))],
+        widget=forms.Select(attrs={"data-bulk-action": ""}),
+    )
+    items = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    shown = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    all_shown = forms.BooleanField(label=_("Select all shown"), required=False)
+    resolution = forms.ChoiceField(
+        label=_("Resolve as"), required=False, choices=[("", "—"), *Resolution.choices]
+    )
+    until = forms.DateField(
+        label=_("Snooze until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    assignee = forms.CharField(
+        label=_("Assign to"),
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(attrs={"list": "people", "placeholder": _("email or name")}),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=risk_actions.NOTE_MAX_CHARS,
+        widget=forms.TextInput(attrs={"placeholder": _("why (required to resolve)")}),
+    )
+
+    def __init__(self, *args: Any, people: list[User], manager: bool, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_bulk_%s")
+        kwargs.setdefault("initial", {"until": timezone.localdate() + timedelta(days=7)})
+        super().__init__(*args, **kwargs)
+        self.people = people
+        if not manager:
+            self.fields["action"].choices = [
+                choice for choice in self.fields["action"].choices if choice[0] != "reassign"
+            ]
+        # Any id is accepted here; the view reads the items and names those it cannot act on.
+        for name in ("items", "shown"):
+            self.fields[name].valid_value = lambda value: True  # type: ignore[method-assign]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        chosen = cleaned.get("shown") if cleaned.get("all_shown") else cleaned.get("items")
+        ids = sorted(set(chosen or []))
+        if not ids:
+            raise forms.ValidationError(_("Tick at least one item."))
+        if len(ids) > BULK_MAX_ITEMS:
+            raise forms.ValidationError(_("At most %(n)s items at once.") % {"n": BULK_MAX_ITEMS})
+        cleaned["ids"] = ids
+        action = cleaned.get("action")
+        if action == "resolve":
+            if not cleaned.get("resolution"):
+                self.add_error("resolution", _("Choose saved, churned or not a risk."))
+            if not (cleaned.get("note") or "").strip():
+                self.add_error("note", _("Say why (a note is required)."))
+        elif action == "snooze" and not cleaned.get("until"):
+            self.add_error("until", _("Snooze until a day after today."))
+        elif action == "reassign":
+            try:
+                cleaned["assignee"] = person_named(self.people, cleaned.get("assignee") or "")
+            except forms.ValidationError as error:
+                self.add_error("assignee", error)
+        return cleaned
 
 
 FORMS: dict[str, type[forms.Form]] = {

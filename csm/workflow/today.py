@@ -61,10 +61,15 @@ def today_for(*, user: User, day: date) -> Today:
         active = Subscription.objects.filter(active_on(day), account=OuterRef(account))
         return Q(Exists(active)) & book_q(user, "" if account == "pk" else f"{account}__")
 
+    scored_day = latest_scored_day()
     open_items = RiskItem.objects.open().awake(day).book_of(user)
-    # list(): shown in order and counted below without a second query per row.
+    # list(): shown in order and counted below without a second query per row. With the health
+    # score the queue's row shows (Today renders the queue's row, csm/risk.html#risk-row).
     risk_items = list(
-        open_items.select_related("account", "assignee").order_by("-priority", "pk")[:LIST_LIMIT]
+        with_health(open_items, scored_day, account="account_id")
+        .select_related("account", "assignee")
+        .with_play_tasks()
+        .order_by("-priority", "pk")[:LIST_LIMIT]
     )
     per_csm: list[dict[str, Any]] = []
     if user.is_manager:  # the team's counts per CSM add up to the total: no COUNT of its own
@@ -99,7 +104,6 @@ def today_for(*, user: User, day: date) -> Today:
         .order_by("due_on", "pk")[:LIST_LIMIT]
     )
 
-    scored_day = latest_scored_day()
     renewals = list(
         with_health(
             Account.objects.filter(

@@ -11,6 +11,7 @@ from csm.workflow.views import blueprint_templates as blueprint_template_views
 from csm.workflow.views import blueprints as blueprint_views
 from csm.workflow.views import detractors as detractor_views
 from csm.workflow.views import risk as risk_views
+from csm.workflow.views import scorecard as scorecard_views
 from csm.workflow.views import tasks as task_views
 from csm.workflow.views import tips as tips_views
 from csm.workflow.views import touches as touch_views
@@ -27,6 +28,8 @@ risk = [
     # The list, and one item's page (its forms, without JavaScript).
     path("risk/", risk_views.risk_list, name="list"),
     path("risk/<int:pk>/", risk_views.item_page, name="item"),
+    # Several items at once: the ticked rows resolved, snoozed or reassigned together (POST).
+    path("risk/bulk/", risk_views.bulk_action, name="bulk"),
     # What a CSM does with an item (POST; the list's rows load these forms): one view.
     *(
         path(f"risk/<int:pk>/{action}/", risk_views.item_action, {"action": action}, name=action)
@@ -44,6 +47,13 @@ tasks = [
         for action in ("done", "reopen")
     ),
     path("accounts/<str:external_id>/tasks/new/", task_views.task_add, name="add"),
+]
+
+
+# "health": the managers' scorecard, with what a change would do before it is saved (the other
+# health pages are health's).
+health_pages = [
+    path("settings/scorecard/", scorecard_views.scorecard, name="scorecard"),
 ]
 
 

@@ -4,7 +4,9 @@
 
    data-copy="ID" (a button): copies the value of the input ID and says "data-copied".
    data-select-on-focus (an input): selects its text when focused, to copy it by hand.
-   data-w="37%" (a bar): sets the CSS variable --w its width is computed from. */
+   data-w="37%" (a bar): sets the CSS variable --w its width is computed from.
+   data-select-all="FORM" (a checkbox): ticks or unticks every row checkbox of form FORM.
+   select[data-bulk-action] in a form: shows only the form's [data-for] fields of the chosen action. */
 (function () {
   "use strict";
 
@@ -24,6 +26,36 @@
     if (button.hasAttribute("data-copied")) button.textContent = button.getAttribute("data-copied");
   });
 
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-select-all]");
+    if (all) {
+      var form = all.getAttribute("data-select-all");
+      document.querySelectorAll('input[type=checkbox][name=items][form="' + form + '"]').forEach(function (box) {
+        box.checked = all.checked;
+      });
+    }
+    // A row unticked after "select all": the action is for the ticked rows only, not all shown.
+    var row = event.target.matches && event.target.matches("input[type=checkbox][name=items][form]");
+    if (row && !event.target.checked) {
+      var selectAll = document.querySelector('[data-select-all="' + event.target.getAttribute("form") + '"]');
+      if (selectAll) selectAll.checked = false;
+    }
+    if (event.target.matches && event.target.matches("select[data-bulk-action]")) showActionFields(event.target);
+  });
+
+  function showActionFields(select) {
+    var form = select.form;
+    if (!form) return;
+    form.querySelectorAll("[data-for]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-for").split(" ").indexOf(select.value) < 0;
+    });
+  }
+
+  function setUp(root) {
+    setWidths(root);
+    root.querySelectorAll("select[data-bulk-action]").forEach(showActionFields);
+  }
+
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches("[data-select-on-focus]")) {
       event.target.select();
@@ -31,11 +63,11 @@
   });
 
   document.addEventListener("htmx:load", function (event) {
-    setWidths(event.target);
+    setUp(event.target);
   });
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setWidths(document); });
+    document.addEventListener("DOMContentLoaded", function () { setUp(document); });
   } else {
-    setWidths(document);
+    setUp(document);
   }
 })();

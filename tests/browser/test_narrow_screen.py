@@ -42,8 +42,15 @@ def test_today_and_the_queue_do_not_scroll_sideways_on_a_phone(chromium, live_se
         page.fill("input[name=password]", DEMO_PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{base}/")
-        assert page.locator("#risks .today-row").count() > 0  # a full Today, not an empty one
+        assert page.locator("#risks .risk-item").count() > 0  # a full Today, not an empty one
         assert page.evaluate(SIDEWAYS) <= 0, "Today"
+        # Today's at-risk rows carry the queue's actions; opened, they fit the screen too.
+        today_row = page.locator("#risks .risk-item").first
+        today_row.locator("summary", has_text="Resolve").click()
+        today_row.locator("form[action$='/resolve/'] select").first.wait_for()
+        assert page.evaluate(SIDEWAYS) <= 0, "Today with a row's action open"
+        box = today_row.locator("form[action$='/resolve/']").first.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], "Today's resolve form"
         page.screenshot(path=_artifact(f"today-390-{email.split('@')[0]}"), full_page=True)
         if email == DEMO_MANAGER_EMAIL:
             page.locator("details.setup-menu summary").click()
@@ -52,6 +59,14 @@ def test_today_and_the_queue_do_not_scroll_sideways_on_a_phone(chromium, live_se
         page.goto(f"{base}/risk/")
         row = page.locator("[id^=risk-item-]").first
         assert page.evaluate(SIDEWAYS) <= 0, "the queue"
+        # The bulk bar and a row's checkbox are within the screen.
+        for part in ("form#risk-bulk", "input[name=items][form=risk-bulk]"):
+            box = page.locator(part).first.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], part
+        page.get_by_label("Rules no longer fire").check()
+        page.wait_for_url("**cleared=on**")
+        assert page.evaluate(SIDEWAYS) <= 0, "the queue, rules no longer fire"
+        page.goto(f"{base}/risk/")
         row.get_by_text("Log a touch").click()
         row.locator("form textarea").first.wait_for()
         row.locator("summary", has_text="Resolve").click()

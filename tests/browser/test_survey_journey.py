@@ -98,7 +98,7 @@ def test_a_customer_answers_on_a_phone_and_the_csm_sees_the_detractor(live_serve
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/")
     risks = page.locator("#risks")
-    assert risks.locator(".today-row").first.inner_text().startswith("Northwind Inc")
+    assert risks.locator(".risk-item").first.inner_text().startswith("Northwind Inc")
     today_text = risks.inner_text()
     assert f"NPS 3 from Ana Lima on {today.isoformat()}: 'Reports are too slow'" in today_text
     shoot(page, "survey-today-detractor")

@@ -54,7 +54,7 @@ def test_a_csm_works_the_top_risk_item_from_today(live_server, page, screenshot)
     page.wait_for_url(f"{live_server.url}/")
 
     risks = page.locator("#risks")
-    assert risks.locator(".today-row").first.inner_text().startswith("Northwind Inc")
+    assert risks.locator(".risk-item").first.inner_text().startswith("Northwind Inc")
     assert "no product activity for 21 days" in risks.inner_text()
     screenshot("today-csm")
 

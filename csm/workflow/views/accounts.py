@@ -34,6 +34,7 @@ from health.queries import (
     in_band,
     latest_events,
     latest_scored_day,
+    not_enough_usage_yet,
     with_health,
 )
 
@@ -161,6 +162,7 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
     }
     work = account_work(account, request.user)
     can_edit = account.can_be_edited_by(request.user)
+    health = health_card(account)
     return TemplateResponse(
         request,
         "accounts/account_detail.html",
@@ -173,7 +175,10 @@ def account_detail(request: AuthenticatedHttpRequest, external_id: str) -> Templ
             "chart": chart,
             "can_edit": can_edit,
             "contact_form": ContactForm(account=account),
-            "health": health_card(account),
+            "health": health,
+            "usage_not_yet": not_enough_usage_yet(
+                account, health["score"] if health else None, today
+            ),
             "blueprint": blueprint_for(account, today=today),
             "override_form": HealthOverrideForm() if request.user.is_manager else None,
             "timeline": account_timeline(account, subscriptions=subscriptions),

@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
-    Prefetch,
     Q,
     QuerySet,
     TextField,
@@ -26,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import AuthenticatedHttpRequest, manager_required
@@ -33,9 +33,10 @@ from accounts.models import User
 from accounts.scopes import team
 from csm.lib.http import next_url, paged, partial_template
 from csm.workflow import risk_actions
-from csm.workflow.models import RiskItem, RiskReason, SavePlay, Task, TaskSource
+from csm.workflow.models import RiskItem, RiskReason, SavePlay
 from csm.workflow.risk_forms import (
     SORTS,
+    BulkForm,
     ReassignForm,
     ResolveForm,
     RiskFilterForm,
@@ -53,11 +54,10 @@ PAGE_SIZE = 25
 
 def _rows(items: QuerySet[RiskItem], day: date | None) -> QuerySet[RiskItem]:
     # The save play's tasks of each row: one query for the page.
-    tasks = Prefetch("tasks", queryset=Task.objects.filter(source=TaskSource.SAVE_PLAY))
     return (
         with_health(items, day, account="account_id")
         .select_related("account", "assignee")
-        .prefetch_related(tasks)
+        .with_play_tasks()
     )
 
 
@@ -70,8 +70,9 @@ def with_reason(items: QuerySet[RiskItem], key: str) -> QuerySet[RiskItem]:
     )
 
 
-def _decorate(item: RiskItem, user: User, today: date) -> RiskItem:
-    """What a row shows beyond the model's fields; no query (account and assignee are joined)."""
+def decorate_row(item: RiskItem, user: User, today: date) -> RiskItem:
+    """What a row (partial "risk-row", on the queue and on Today) shows beyond the model's
+    fields; no query (account and assignee are joined)."""
     item.can_act = risk_actions.can_act(user, item)  # type: ignore[attr-defined]
     item.is_snoozed = item.snoozed_on(today)  # type: ignore[attr-defined]
     return item
@@ -88,6 +89,15 @@ def _next_url(request: AuthenticatedHttpRequest) -> str:
 @login_required
 @require_GET
 def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
+    template = partial_template(request, "csm/risk.html", "risk-table")
+    return TemplateResponse(request, template, _list_context(request))
+
+
+def _list_context(
+    request: AuthenticatedHttpRequest, bulk_form: BulkForm | None = None
+) -> dict[str, Any]:
+    """The queue as the query string filters it (a bulk action's POST keeps the page's query
+    string in its URL, so an error shows the same rows)."""
     today = timezone.localdate()
     user = request.user
     people = team()
@@ -102,6 +112,8 @@ def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
     items = _rows(RiskItem.objects.open(), health_day)
     if not filters.get("snoozed"):
         items = items.awake(today)
+    if filters.get("cleared"):
+        items = items.filter(cleared_on__isnull=False)
     who = filters.get("who") or ("all" if user.is_manager else "mine")
     if who == "none":
         items = items.filter(assignee__isnull=True, account__owner__isnull=True)
@@ -117,23 +129,29 @@ def risk_list(request: AuthenticatedHttpRequest) -> TemplateResponse:
 
     page, query = paged(request, items, PAGE_SIZE)
     # list(): each row is decorated once and rendered once.
-    rows = [_decorate(item, user, today) for item in page.object_list]
-    template = partial_template(request, "csm/risk.html", "risk-table")
-    return TemplateResponse(
-        request,
-        template,
-        {
-            "form": form,
-            "page": page,
-            "items": rows,
-            "query": query,
-            "people": people if user.is_manager else [],
-            "health_day": health_day,
-            "today": today,
-            "next_url": request.get_full_path(),
-            "nav": "risk",
-        },
+    rows = [decorate_row(item, user, today) for item in page.object_list]
+    if bulk_form is None:
+        bulk_form = BulkForm(people=people, manager=user.is_manager)
+    # Rows ticked before a bulk action's error stay ticked.
+    ticked = (
+        {int(v) for v in bulk_form.data.getlist("items") if v.isdigit()}
+        if bulk_form.is_bound
+        else set()
     )
+    return {
+        "form": form,
+        "bulk_form": bulk_form,
+        "ticked": ticked,
+        "cleared_filter": bool(filters.get("cleared")),
+        "page": page,
+        "items": rows,
+        "query": query,
+        "people": people if user.is_manager else [],
+        "health_day": health_day,
+        "today": today,
+        "next_url": request.get_full_path(),
+        "nav": "risk",
+    }
 
 
 def _row_context(
@@ -148,7 +166,7 @@ def _row_context(
     answer: the item read again with its health, decorated for `request.user`."""
     today = timezone.localdate()
     health_day = latest_scored_day()
-    item = _decorate(
+    item = decorate_row(
         get_object_or_404(_rows(RiskItem.objects.all(), health_day), pk=pk), request.user, today
     )
     if people is None:
@@ -296,6 +314,42 @@ def item_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Http
         item = _get_item_to_act(request, pk)
         form = form_class(request.POST, item=item)
     return _run(request, item, form, lambda data: run(request.user, item, data), people=people)
+
+
+# --- Bulk actions ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The queue's ticked rows (or every row shown), resolved, snoozed or reassigned together.
+    Success redirects back to the queue with a message; an error shows the queue again with the
+    bulk form's errors (status 200, nothing written)."""
+    user = request.user
+    people = team() if user.is_manager else []
+    form = BulkForm(request.POST, people=people, manager=user.is_manager)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"] == "reassign" and not user.is_manager:
+            raise PermissionDenied("managers only")
+        try:
+            done = risk_actions.act_in_bulk(actor=user, ids=data["ids"], data=data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _bulk_message(data["action"], len(done)))
+            return redirect(_next_url(request))
+    # The queue again, its rows' actions coming back to the page the bulk form was on.
+    context = _list_context(request, bulk_form=form) | {"next_url": _next_url(request)}
+    return TemplateResponse(request, "csm/risk.html", context)
+
+
+def _bulk_message(action: str, count: int) -> str:
+    if action == "resolve":
+        return ngettext("Resolved %(n)s item.", "Resolved %(n)s items.", count) % {"n": count}
+    if action == "snooze":
+        return ngettext("Snoozed %(n)s item.", "Snoozed %(n)s items.", count) % {"n": count}
+    return ngettext("Reassigned %(n)s item.", "Reassigned %(n)s items.", count) % {"n": count}
 
 
 # --- Save plays -----------------------------------------------------------------------------------
