@@ -303,5 +303,7 @@ def test_an_open_task_past_due_is_sent_once(db, receiver, alice):
         "2026-11-21",
         "alice@example.com",
     )
-    emit_overdue_tasks(day=D + timedelta(days=1))  # the next night: still overdue, not sent again
-    assert WebhookDelivery.objects.count() == 1
+    # The next night: the deck is still overdue but not sent again; the task due on D now is.
+    emit_overdue_tasks(day=D + timedelta(days=1))
+    titles = [d.payload["data"]["title"] for d in WebhookDelivery.objects.order_by("pk")]
+    assert titles == ["Send the QBR deck", "Not yet due"]
