@@ -104,14 +104,17 @@ def save_contact(
 ) -> tuple[Contact, dict[str, tuple[Any, Any]]]:
     """Add a contact as add_contact does, or, when the account has one with this email (any
     case), set its `fields` (name, role, is_primary, language). A new primary takes over from the
-    old one. Returns the contact and its changes ({field: (old, new)}; every field for a new one),
-    for the caller's audit trail (the contacts import)."""
+    old one. Returns the contact and its changes ({field: (old, new)}; a new one's fields that
+    differ from the defaults), for the caller's audit trail (the contacts import)."""
     if actor is not None:
         check_can_change(actor, account)
     email = email.strip().lower()
     with transaction.atomic():
         contact = _lock_and_find_contact(account, email)
-        before = {name: getattr(contact, name) if contact else None for name in fields}
+        before = {
+            name: getattr(contact, name) if contact else Contact._meta.get_field(name).get_default()
+            for name in fields
+        }
         contact = _write_contact(account, contact, email, fields)
     changes = {name: (before[name], getattr(contact, name)) for name in fields}
     return contact, {name: (old, new) for name, (old, new) in changes.items() if old != new}
