@@ -54,13 +54,13 @@ class ContactRows(imports._Kind):
             "account__external_id",
             account_keys,
         )
-        self.existing = {f"{c.account.external_id} {c.email.lower()}": c for c in contacts}
+        self.existing = {f"{c.account.external_id} / {c.email.lower()}": c for c in contacts}
         self.primary_line_of: dict[int, int] = {}
 
     def row_key(self, raw: dict[str, str]) -> str:
         if not raw["external_id"] or not raw["email"]:
             return ""
-        return f"{raw['external_id']} {raw['email'].lower()}"
+        return f"{raw['external_id']} / {raw['email'].lower()}"
 
     def account(self, text: str) -> Account:
         try:
