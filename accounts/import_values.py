@@ -58,6 +58,17 @@ def parse_bool(text: str) -> bool:
     raise Invalid("must be true or false")
 
 
+_FLAGS = {"": False, "false": False, "0": False, "no": False, "true": True, "1": True, "yes": True}
+
+
+def parse_flag(text: str) -> bool:
+    """true/false, 1/0 or yes/no, any case; blank is false."""
+    try:
+        return _FLAGS[text.lower()]
+    except KeyError:
+        raise Invalid("must be true or false (or 1/0, yes/no)") from None
+
+
 def parse_seats(text: str) -> int:
     if not _WHOLE_NUMBER.fullmatch(text):
         raise Invalid("not a whole number")

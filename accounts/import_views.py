@@ -1,7 +1,8 @@
 """The managers' CSV import pages: upload a file, preview what it would do, confirm.
 
 The uploaded text is kept in an ImportBatch, so the preview and the confirm step validate and apply
-the very same file through the same code as the import_accounts / import_subscriptions commands.
+the very same file through the same code as the import_accounts / import_subscriptions /
+import_contacts commands.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import PurePath
 from typing import NamedTuple
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
@@ -90,7 +92,13 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     return TemplateResponse(
         request,
         "accounts/import_upload.html",
-        {"form": form, "columns": _column_help(), "recent": recent, "nav": "imports"},
+        {
+            "form": form,
+            "columns": _column_help(),
+            "language_codes": ", ".join(code for code, _name in settings.LANGUAGES),
+            "recent": recent,
+            "nav": "imports",
+        },
     )
 
 

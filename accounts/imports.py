@@ -1,4 +1,5 @@
-"""CSV imports of accounts and subscriptions (DESIGN §5), one code path for both kinds.
+"""CSV imports of accounts, subscriptions and contacts (DESIGN §5), one code path for every kind
+(the contacts' kind lives in accounts.contact_imports).
 
 1. Read: decode, check the header, keep each row with its physical line number (header = line 1).
 2. Validate every row against values looked up once for the whole file, collecting every problem
@@ -236,6 +237,19 @@ class _Kind:
                 setattr(obj, attr, new)
         return changes
 
+    def row_key(self, raw: dict[str, str]) -> str:
+        """What names a row's stored object (blank: none); one key twice is a duplicate."""
+        return raw[self.key]
+
+    def check_across(self, line: int, row: _Cleaner) -> None:
+        """Problems between the rows of one file, called on each valid-so-far row in line order."""
+
+    def write(self, plan: Plan, actor: User | None) -> None:
+        self.model.objects.bulk_create(plan.creates, batch_size=BATCH_SIZE)
+        update_rows(
+            self.model, [(obj, [*changes, *self.always_updated]) for obj, changes in plan.updates]
+        )
+
     def after_write(self, plan: Plan, actor: User | None) -> set[int]:
         """Side effects of the written plan; returns the ids of the accounts whose tier may move."""
         raise NotImplementedError
@@ -407,6 +421,7 @@ class _SubscriptionRows(_Kind):
         return touched
 
 
+# accounts.contact_imports adds the contacts' kind (loaded by AccountsConfig.ready).
 KINDS: dict[str, type[_Kind]] = {kind.kind: kind for kind in (_AccountRows, _SubscriptionRows)}
 
 
@@ -493,24 +508,25 @@ def _plan(spec: _Kind, rows: list[_Row], errors: list[tuple[int, str]]) -> Plan:
     plan = Plan(kind=spec.kind, filename=spec.filename)
 
     first_line_of: dict[str, int] = {}
-    valid: list[tuple[int, dict[str, Any]]] = []
+    valid: list[tuple[int, str, dict[str, Any]]] = []
     for row in rows:
         cleaned = spec.clean(row.values)
-        key = row.values[spec.key]
+        key = spec.row_key(row.values)
         if key in first_line_of:
             cleaned.problems.insert(0, (spec.key, f"duplicate of line {first_line_of[key]}"))
         elif key:
             first_line_of[key] = row.line
+        if not cleaned.problems:
+            spec.check_across(row.line, cleaned)
         errors.extend((row.line, f"line {row.line}: {col}: {msg}") for col, msg in cleaned.problems)
         plan.problems.extend(cleaned.problems)
         if not cleaned.problems:
-            valid.append((row.line, cleaned.values))
+            valid.append((row.line, key, cleaned.values))
     if errors:
         plan.errors = [message for _, message in sorted(errors, key=lambda error: error[0])]
         return plan
 
-    for line, values in valid:
-        key = values[spec.key]
+    for line, key, values in valid:
         obj = spec.existing.get(key)
         if obj is None:
             plan.creates.append(spec.new(values))
@@ -533,10 +549,7 @@ def apply_plan(plan: Plan, *, actor: User | None) -> dict[str, int]:
     if plan.errors:
         raise ImportErrors(plan.errors)
     spec = KINDS[plan.kind](plan.filename)
-    spec.model.objects.bulk_create(plan.creates, batch_size=BATCH_SIZE)
-    update_rows(
-        spec.model, [(obj, [*changes, *spec.always_updated]) for obj, changes in plan.updates]
-    )
+    spec.write(plan, actor)
     touched = spec.after_write(plan, actor)
     today = timezone.localdate()
     for chunk in chunks(sorted(touched), LOOKUP_CHUNK):

@@ -427,6 +427,7 @@ class AuditEntry(models.Model):
 class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", _("Accounts")
     SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
+    CONTACTS = "contacts", _("Contacts")
 
 
 class ImportBatch(models.Model):

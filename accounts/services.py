@@ -92,19 +92,52 @@ def add_contact(
     if actor is not None:
         check_can_change(actor, account)
     email = email.strip().lower()
+    fields = {"name": name, "role": role, "is_primary": is_primary, "language": language}
     with transaction.atomic():
         if _lock_and_find_contact(account, email) is not None:
             raise ValidationError({"email": DUPLICATE_CONTACT_EMAIL})
-        if is_primary:
-            account.contacts.filter(is_primary=True).update(is_primary=False)
-        return Contact.objects.create(
-            account=account,
-            name=name,
-            email=email,
-            role=role,
-            is_primary=is_primary,
-            language=language,
-        )
+        return _write_contact(account, None, email, fields)
+
+
+def save_contact(
+    *, actor: User | None, account: Account, email: str, fields: dict[str, Any]
+) -> tuple[Contact, dict[str, tuple[Any, Any]]]:
+    """Add a contact as add_contact does, or, when the account has one with this email (any
+    case), set its `fields` (name, role, is_primary, language). A new primary takes over from the
+    old one. Returns the contact and its changes ({field: (old, new)}; a new one's fields that
+    differ from the defaults), for the caller's audit trail (the contacts import)."""
+    if actor is not None:
+        check_can_change(actor, account)
+    email = email.strip().lower()
+    with transaction.atomic():
+        contact = _lock_and_find_contact(account, email)
+        before = {
+            name: getattr(contact, name) if contact else Contact._meta.get_field(name).get_default()
+            for name in fields
+        }
+        contact = _write_contact(account, contact, email, fields)
+    changes = {name: (before[name], getattr(contact, name)) for name in fields}
+    return contact, {name: (old, new) for name, (old, new) in changes.items() if old != new}
+
+
+def _write_contact(
+    account: Account, contact: Contact | None, email: str, fields: dict[str, Any]
+) -> Contact:
+    """Inside _lock_and_find_contact's transaction: create the contact (None) or update it, the
+    old primary giving way first when this one becomes primary."""
+    if fields.get("is_primary"):
+        others = account.contacts.filter(is_primary=True)
+        if contact is not None:
+            others = others.exclude(pk=contact.pk)
+        others.update(is_primary=False)
+    if contact is None:
+        return Contact.objects.create(account=account, email=email, **fields)
+    changed = [name for name, value in fields.items() if getattr(contact, name) != value]
+    for name in changed:
+        setattr(contact, name, fields[name])
+    if changed:
+        contact.save(update_fields=changed)
+    return contact
 
 
 def _lock_and_find_contact(account: Account, email: str) -> Contact | None:
@@ -128,19 +161,8 @@ def upsert_contact_from_integration(
     name = (name.strip() or email.partition("@")[0])[:NAME_MAX]
     with transaction.atomic():
         contact = _lock_and_find_contact(account, email)
-        if contact is None:
-            return Contact.objects.create(
-                account=account, name=name, email=email, language=language
-            )
-        changed = {"name": name, "language": language or contact.language}
-        changed = {
-            field: value for field, value in changed.items() if getattr(contact, field) != value
-        }
-        if changed:
-            for field, value in changed.items():
-                setattr(contact, field, value)
-            contact.save(update_fields=list(changed))
-        return contact
+        fields = {"name": name, "language": language or (contact.language if contact else "")}
+        return _write_contact(account, contact, email, fields)
 
 
 def refresh_tiers(*, today: date, account_ids: list[int] | None = None) -> int:
