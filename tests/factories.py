@@ -7,6 +7,7 @@ import factory
 
 from accounts.models import Account, Contact, Role, Subscription, User
 from accounts.mrr import subscription_mrr
+from health.models import DailyUsage
 from health.scoring import band_for
 
 
@@ -97,3 +98,20 @@ class RiskItemFactory(factory.django.DjangoModelFactory):
             {"text": "Agree a recovery plan", "done": False},
         ]
     )
+
+
+def used_on(account, *days, events=5):
+    """Usage rollups on `days` (the inactivity rule reads them; a customer without any is idle)."""
+    for day in days:
+        DailyUsage.objects.update_or_create(
+            account=account,
+            day=day,
+            defaults={
+                "events": events,
+                "active_users": 1,
+                "active_features": 1,
+                "logins": 0,
+                "billing_events": 0,
+                "failed_payments": 0,
+            },
+        )

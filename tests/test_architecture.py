@@ -79,5 +79,9 @@ def test_every_task_beat_schedules_is_registered():
     the installed apps, so a move that loses one would leave beat sending a name nobody runs."""
     celery_app.loader.import_default_modules()
     scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
-    assert scheduled == {"csm.tasks.run_nightly_task", "csm.lib.tasks.drain_outbox_task"}
+    assert scheduled == {
+        "csm.tasks.run_nightly_task",
+        "csm.lib.tasks.drain_outbox_task",
+        "csm.workflow.tasks.evaluate_dirty_accounts_task",
+    }
     assert scheduled <= set(celery_app.tasks)

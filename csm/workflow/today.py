@@ -57,7 +57,8 @@ def today_for(*, user: User, day: date) -> Today:
         active = Subscription.objects.filter(active_on(day), account=OuterRef(account))
         return Q(Exists(active)) & book_q(user, "" if account == "pk" else f"{account}__")
 
-    open_items = RiskItem.objects.open().awake(day).book_of(user)
+    # Items whose rules no longer fire leave Today at once (the queue keeps them to resolve).
+    open_items = RiskItem.objects.open().awake(day).filter(cleared_on__isnull=True).book_of(user)
     # list(): shown in order and counted below without a second query per row.
     risk_items = list(
         open_items.select_related("account", "assignee").order_by("-priority", "pk")[:LIST_LIMIT]
