@@ -12,6 +12,7 @@ import time_machine
 
 from csm.lib.models import OutboxEmail
 from csm.workflow.models import RiskItem
+from csm.workflow.reasons import reason_text
 from csm.workflow.risk import refresh_risk_items
 from csm.workflow.timeline import account_timeline
 from feedback.models import Response
@@ -19,7 +20,6 @@ from feedback.services import record_response, send_invitation
 from feedback.tagging import ensure_default_keyword_rules
 from health.models import HealthScore
 from health.services import recompute_health_scores
-from csm.workflow.reasons import reason_text
 from tests import surveys
 from tests.factories import HealthScoreFactory, RiskItemFactory, used_on
 from tests.surveys import survey
