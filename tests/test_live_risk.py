@@ -17,6 +17,7 @@ from csm.workflow.blueprints import complete_milestone, reopen, reschedule
 from csm.workflow.models import Blueprint, Milestone, RiskItem
 from csm.workflow.risk import evaluate_dirty_accounts, evaluate_risk
 from csm.workflow.risk_actions import resolve, snooze
+from csm.workflow.timeline import account_timeline
 from csm.workflow.touches import add_touch
 from health.ingest import ingest_events
 from health.models import DirtyAccount
@@ -273,3 +274,48 @@ def test_an_old_reason_without_facts_still_shows_its_words(alice, alice_client):
     )
     page = alice_client.get(reverse("risk:list")).content.decode()
     assert "renews on 2026-12-01 (in 8 days) with health yellow" in page
+
+
+# --- The timeline ---------------------------------------------------------------------------------
+
+
+def test_the_timeline_shows_each_reason_added_and_cleared(alice):
+    account = customer(alice, tier="A")
+    used_on(account, TODAY - timedelta(days=5))
+    with time_machine.travel(NOW - timedelta(days=2), tick=False):
+        touched(account, TODAY - timedelta(days=20))  # opens the item, touch overdue
+    blueprint = Blueprint.objects.create(account=account, started_on=date(2026, 9, 1))
+    milestone = Milestone.objects.create(
+        blueprint=blueprint, side="ours", title="Kick-off", due_on=TODAY - timedelta(days=3)
+    )
+    with time_machine.travel(NOW - timedelta(days=1), tick=False):
+        evaluate_risk(day=TODAY - timedelta(days=1), account_ids=[account.pk])  # + milestone
+    touched(account, TODAY)  # − touch overdue, today
+    complete_milestone(actor=alice, milestone=milestone, status="done", note="ok", on=TODAY)
+    risk = [
+        (entry.at.date(), entry.title, entry.detail)
+        for entry in account_timeline(account)
+        if entry.kind == "risk"
+    ]
+    assert sorted(risk) == [
+        (
+            date(2026, 11, 21),
+            "Added to the at-risk queue",
+            "tier A touch was due on 2026-11-10 (11 days ago)",
+        ),
+        (
+            date(2026, 11, 22),
+            "Risk reason added",
+            "1 blueprint milestone overdue (due 2026-11-20, 2 days ago)",
+        ),
+        (
+            date(2026, 11, 23),
+            "Risk reason cleared",
+            "1 blueprint milestone overdue (due 2026-11-20, 3 days ago)",
+        ),
+        (
+            date(2026, 11, 23),
+            "Risk reason cleared",
+            "tier A touch was due on 2026-11-10 (13 days ago)",
+        ),
+    ]
