@@ -116,8 +116,9 @@ def event(n, account, name="report_viewed", day=TODAY):
 
 
 def test_a_failed_payment_through_ingest_adds_its_reason_once_the_batch_commits(
-    alice, django_capture_on_commit_callbacks
+    alice, settings, django_capture_on_commit_callbacks
 ):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the embedded default: tasks in-process
     account = customer(alice)
     with django_capture_on_commit_callbacks(execute=True):
         result = ingest_events([event(1, account, "payment_failed")])
@@ -126,7 +127,8 @@ def test_a_failed_payment_through_ingest_adds_its_reason_once_the_batch_commits(
     assert not DirtyAccount.objects.exists()  # taken by the evaluation
 
 
-def test_an_event_clears_inactivity(alice, django_capture_on_commit_callbacks):
+def test_an_event_clears_inactivity(alice, settings, django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     account = customer(alice)
     DirtyAccount.objects.all().delete()
     account.daily_usage.all().delete()

@@ -15,10 +15,9 @@ from csm.lib.models import OutboxEmail
 from csm.lib.signals import email_sent
 from csm.workflow.blueprints import create_blueprints
 from csm.workflow.detractors import flag_detractor
-from csm.workflow.risk import evaluate_accounts
+from csm.workflow.risk import evaluate_accounts, evaluate_dirty_accounts
 from csm.workflow.risk_actions import close_churned_items
 from csm.workflow.signals import touch_added
-from csm.workflow.tasks import evaluate_dirty_accounts_task
 from csm.workflow.tips import log_tips_touch
 from feedback.models import Response
 from feedback.signals import accounts_churned, detractor_answered
@@ -65,8 +64,9 @@ def _health_overridden(sender: Any, *, account_id: int, **kwargs: Any) -> None:
 
 @receiver(usage_ingested, dispatch_uid="workflow.risk_after_ingest")
 def _usage_ingested(sender: Any, **kwargs: Any) -> None:
-    """Ingest marked the accounts dirty. With a worker, beat's task takes the marks within a
-    minute (nothing is enqueued per batch, so ingest stays as fast and survives a Redis outage);
-    with tasks in-process (the embedded default) they are evaluated once the batch commits."""
+    """Ingest marked the accounts dirty. With a worker, beat's task
+    (csm.workflow.tasks.evaluate_dirty_accounts_task) takes the marks within a minute: nothing is
+    enqueued per batch, so ingest stays as fast and survives a Redis outage. With tasks
+    in-process (the embedded default) they are evaluated as soon as the batch commits."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        transaction.on_commit(evaluate_dirty_accounts_task.delay)
+        transaction.on_commit(evaluate_dirty_accounts)
