@@ -16,6 +16,7 @@ from accounts import rules
 from accounts.access import check_can_change
 from accounts.audit import record_changes
 from accounts.models import DUPLICATE_CONTACT_EMAIL, Account, Contact, Role, User
+from accounts.signals import account_changed
 from csm.lib.bulk import update_rows
 
 # Fields a CSM may change on an account of their own book; managers may also change these.
@@ -24,6 +25,8 @@ PROFILE_FIELDS = ("name", "segment", "renewal_date", "seats", "strategic")
 MANAGER_FIELDS = ("owner", "tier_override", "tier_override_reason")
 NAME_MAX = Contact._meta.get_field("name").max_length
 EMAIL_MAX = Contact._meta.get_field("email").max_length
+# Changes the risk rules read (tier: touch cadence; renewal date; owner: who the item is for).
+RISK_INPUTS = {"owner", "tier_override", "strategic", "renewal_date"}
 
 
 class ChangeNotAllowed(Exception):
@@ -71,6 +74,8 @@ def update_account(
     if "tier_override" in diff or "strategic" in diff:
         refresh_tiers(today=timezone.localdate(), account_ids=[account.pk])
         account.refresh_from_db(fields=["tier"])
+    if set(diff) & RISK_INPUTS:
+        account_changed.send(sender=Account, account_id=account.pk)
     return account
 
 

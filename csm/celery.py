@@ -38,4 +38,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(),
         "options": {"expires": 50},
     },
+    # Live risk (issue 12): the accounts whose usage events arrived since the last run get their
+    # risk re-evaluated in a batch, at most a minute after ingest marked them. Expires before the
+    # next one; a run takes every mark left, so skipped runs lose nothing.
+    "evaluate-dirty-accounts": {
+        "task": "csm.workflow.tasks.evaluate_dirty_accounts_task",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
 }

@@ -495,12 +495,14 @@ def record_response(
             invitation, score=value, comment=comment, answers=cleaned, answered_at=now
         )
         response.save(force_insert=True)
+        # Tagged first (in a savepoint: a failure keeps the answer), so the risk rules see the
+        # churn causes the comment names.
+        _tag(response)
         if response.is_detractor:
             # The workflow opens the risk item and emails the owner, in this transaction.
             detractor_answered.send(sender=Response, response=response)
         survey_answered.send(sender=Response, response=response)
     invitation.answered_at = now
-    _tag(response)
     return response
 
 

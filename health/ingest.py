@@ -11,6 +11,10 @@
    id: two batches sharing new ids then take their row locks in the same order and cannot
    deadlock each other (in batch order, 5 of 40 concurrent requests failed so). A deadlock with
    another writer is retried once.
+5. Mark the batch's accounts dirty in that same statement (DirtyAccount: the risk rules look at
+   them again, in a batch, csm.workflow.risk.evaluate_dirty_accounts) and send
+   health.signals.usage_ingested. Every event source goes through `ingest_events`, so this
+   covers them all.
 
 Speed matters (DESIGN §7: the API must reach 0.3 × the rows/s of a raw COPY), so the per-event
 work is plain Python on values the C parsers made, and the database sees two statements per batch
@@ -31,7 +35,8 @@ from django.db import OperationalError, connections, router, transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from health.models import UsageEvent
+from health.models import DirtyAccount, UsageEvent
+from health.signals import usage_ingested
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +219,8 @@ def ingest_events(events: Sequence[object], *, now: datetime | None = None) -> I
     rows.sort()  # by event id (unique here): every batch locks new ids in the same order
 
     accepted = _insert(rows) if rows else 0
+    if accepted:
+        usage_ingested.send(sender=IngestResult, account_ids=sorted({row[1] for row in rows}))
     return IngestResult(
         accepted=accepted, duplicates=duplicates + len(rows) - accepted, errors=errors
     )
@@ -277,6 +284,8 @@ def _insert(rows: list[tuple[Any, ...]]) -> int:
     table = quote(UsageEvent._meta.db_table)
     columns = ", ".join(quote(column) for column in COLUMNS)
     conflict = f"ON CONFLICT ({quote('event_id')}) DO NOTHING RETURNING {quote('event_id')}"
+    dirty = quote(DirtyAccount._meta.db_table)
+    account = quote("account_id")
 
     if connection.vendor == "postgresql":
         # One statement for the whole batch, whatever its size: each column goes as one array
@@ -294,7 +303,16 @@ def _insert(rows: list[tuple[Any, ...]]) -> int:
             _pg_array(properties),
         ]
         arrays = ", ".join(f"%s::{kind}[]" for kind in PG_ARRAY_TYPES)
-        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}"
+        # The new rows' accounts are marked dirty by the same statement (one round trip), in
+        # account order after every event is in (the sort reads all of `new` first), so two
+        # batches take the marks' locks in the same order too.
+        sql = (
+            f"WITH new AS (INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
+            f" {conflict}, {account}),"
+            f" marked AS (INSERT INTO {dirty} ({account}) SELECT DISTINCT {account} FROM new"
+            f" ORDER BY {account} ON CONFLICT DO NOTHING)"
+            f" SELECT {quote('event_id')} FROM new"
+        )
         try:
             return _execute_counting(connection, sql, params)
         except OperationalError as error:
@@ -331,4 +349,27 @@ def _insert(rows: list[tuple[Any, ...]]) -> int:
                 [value for row in chunk for value in row],
             )
             inserted += len(cursor.fetchall())
+        if inserted:  # every account of the batch: a cheap superset of those with new rows
+            mark_dirty({row[1] for row in params_by_row})
     return inserted
+
+
+def take_dirty_accounts(limit: int = 1000) -> list[int]:
+    """Take (delete and return) up to `limit` accounts marked dirty by ingest, lowest id first,
+    in a short transaction of its own so ingest never waits on the evaluation. Marks another
+    worker is taking are skipped (SKIP LOCKED on PostgreSQL)."""
+    with transaction.atomic():
+        ids = list(
+            DirtyAccount.objects.select_for_update(skip_locked=True)
+            .order_by("account_id")
+            .values_list("account_id", flat=True)[:limit]
+        )
+        DirtyAccount.objects.filter(account_id__in=ids).delete()
+    return ids
+
+
+def mark_dirty(account_ids: Iterable[int]) -> None:
+    """Mark accounts dirty (SQLite ingest; and again when their evaluation failed, for a retry)."""
+    DirtyAccount.objects.bulk_create(
+        [DirtyAccount(account_id=pk) for pk in account_ids], ignore_conflicts=True
+    )

@@ -118,6 +118,19 @@ class UsageEvent(models.Model):
         return f"{self.event} {self.timestamp:%Y-%m-%d %H:%M}"
 
 
+class DirtyAccount(models.Model):
+    """An account whose usage events arrived since the risk rules last looked at it. Ingest marks
+    it in the statement that stores the events (health.ingest); a task takes the marks and
+    re-evaluates those accounts in a batch (csm.workflow.risk.evaluate_dirty_accounts)."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"dirty {self.account_id}"
+
+
 class DailyUsage(models.Model):
     """One account's usage on one day (installation time zone), kept after the raw events go.
     Usage counts leave billing events out; a row exists for any day with at least one event."""

@@ -5,12 +5,26 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import CharField, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    CharField,
+    Count,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from health import scoring
-from health.models import HealthScore, UsageEvent
+from health.models import DailyUsage, HealthScore, UsageEvent
+
+# "Failed payment in the last 30 days" (DESIGN §4 billing measure and risk rule).
+FAILED_PAYMENT_DAYS = 30
 
 
 def latest_score(account: Account, day: date | None = None) -> HealthScore | None:
@@ -156,3 +170,49 @@ def latest_events(account: Account, *, limit: int) -> list[dict[str, Any]]:
         {"id": event_id, "event": event, "user": user, "timestamp": moment}
         for event_id, event, user, moment in rows
     ]
+
+
+def usage_facts(
+    day: date, account_ids: list[int] | None = None
+) -> dict[int, tuple[date | None, int]]:
+    """{account: (last day with product usage, failed payments in the FAILED_PAYMENT_DAYS up to
+    `day`)} as of `day`, looking back INACTIVITY_HORIZON_DAYS (accounts without any row are
+    absent: no usage, no failed payment). Rollups cover the days up to the last rolled-up one;
+    later days are read from the raw events, so events ingested since the nightly count at once
+    (the live risk evaluation), while the nightly, which just rolled its day up, reads rollups
+    only. (An event arriving late for a rolled-up day counts from the next nightly on, as in the
+    health score.) `account_ids` None: every account."""
+    horizon = day - timedelta(days=scoring.INACTIVITY_HORIZON_DAYS - 1)
+    payments_from = day - timedelta(days=FAILED_PAYMENT_DAYS - 1)
+    rollups = DailyUsage.objects.filter(day__lte=day)
+    rolled = rollups.aggregate(last=Max("day"))["last"]
+    raw_after = rolled if rolled is not None else horizon - timedelta(days=1)
+    rollups = rollups.filter(day__gte=horizon)
+    events = UsageEvent.objects.filter(day__gt=raw_after, day__gte=horizon, day__lte=day)
+    if account_ids is not None:
+        rollups = rollups.filter(account_id__in=account_ids)
+        events = events.filter(account_id__in=account_ids)
+    facts: dict[int, tuple[date | None, int]] = {}
+    in_payments = Q(day__gte=payments_from)
+    for rows in (
+        rollups.order_by()
+        .values("account_id")
+        .annotate(
+            last=Max("day", filter=Q(events__gt=0)),
+            failed=Sum("failed_payments", filter=in_payments),
+        )
+        .values_list("account_id", "last", "failed"),
+        events.order_by()
+        .values("account_id")
+        .annotate(
+            last=Max("day", filter=~Q(event__in=UsageEvent.BILLING_EVENTS)),
+            failed=Count("pk", filter=in_payments & Q(event=UsageEvent.PAYMENT_FAILED)),
+        )
+        .values_list("account_id", "last", "failed"),
+    ):
+        for account_id, last, failed in rows:
+            before_last, before_failed = facts.get(account_id, (None, 0))
+            if before_last is not None and (last is None or before_last > last):
+                last = before_last
+            facts[account_id] = (last, before_failed + int(failed or 0))
+    return facts

@@ -24,6 +24,7 @@ from feedback.models import Response, SurveyKind
 from health import scoring
 from health.models import DailyUsage, HealthOverride, HealthScore, UsageEvent
 from health.scorecard import load_scorecard
+from health.signals import health_overridden
 
 T = TypeVar("T")
 
@@ -351,6 +352,7 @@ def override_health_score(
             latest.band = scoring.band_for(score)
             latest.override = override
             latest.save(update_fields=["score", "band", "override"])
+        health_overridden.send(sender=HealthOverride, account_id=account.pk)
     return override
 
 
@@ -376,3 +378,4 @@ def remove_health_override(*, actor: User, override: HealthOverride, reason: str
             row.band = scoring.band_for(row.score)
             row.override = None
             row.save(update_fields=["score", "band", "override"])
+        health_overridden.send(sender=HealthOverride, account_id=override.account_id)

@@ -7,6 +7,7 @@ import factory
 
 from accounts.models import Account, Contact, Role, Subscription, User
 from accounts.mrr import subscription_mrr
+from health.models import DailyUsage
 from health.scoring import band_for
 
 
@@ -130,3 +131,20 @@ class TaskFactory(factory.django.DjangoModelFactory):
     assignee = factory.LazyAttribute(lambda o: o.account.owner)
     due_on = date(2026, 11, 23)
     source = "manual"
+
+
+def used_on(account, *days, events=5):
+    """Usage rollups on `days` (the inactivity rule reads them; a customer without any is idle)."""
+    for day in days:
+        DailyUsage.objects.update_or_create(
+            account=account,
+            day=day,
+            defaults={
+                "events": events,
+                "active_users": 1,
+                "active_features": 1,
+                "logins": 0,
+                "billing_events": 0,
+                "failed_payments": 0,
+            },
+        )

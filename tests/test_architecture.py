@@ -83,5 +83,6 @@ def test_every_task_beat_schedules_is_registered():
         "csm.tasks.run_nightly_task",
         "csm.lib.tasks.drain_outbox_task",
         "csm.webhooks.tasks.drain_webhooks_task",
+        "csm.workflow.tasks.evaluate_dirty_accounts_task",
     }
     assert scheduled <= set(celery_app.tasks)

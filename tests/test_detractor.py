@@ -12,14 +12,17 @@ import time_machine
 
 from csm.lib.models import OutboxEmail
 from csm.workflow.models import RiskItem
+from csm.workflow.reasons import reason_text
 from csm.workflow.risk import refresh_risk_items
 from csm.workflow.timeline import account_timeline
 from feedback.models import Response
 from feedback.services import record_response, send_invitation
+from feedback.tagging import ensure_default_keyword_rules
 from health.models import HealthScore
 from health.services import recompute_health_scores
-from tests.factories import HealthScoreFactory, RiskItemFactory
-from tests.surveys import customer, survey
+from tests import surveys
+from tests.factories import HealthScoreFactory, RiskItemFactory, used_on
+from tests.surveys import survey
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -28,6 +31,17 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 def frozen():
     with time_machine.travel(NOW, tick=False):
         yield
+
+
+def customer(owner, **fields):
+    """A customer using the product (so only the detractor rule fires)."""
+    account, contact = surveys.customer(owner, **fields)
+    used_on(account, date(2026, 10, 15), date(2026, 11, 10), date(2026, 11, 20))
+    return account, contact
+
+
+def texts(item, today=date(2026, 11, 20)):
+    return [reason_text(reason, today=today) for reason in item.reasons]
 
 
 def answer(account_contact, score, comment="", kind="nps"):
@@ -40,9 +54,8 @@ def test_an_nps_detractor_opens_a_risk_item_in_words_and_emails_the_owner(alice)
     account, contact = customer(alice, mrr="1000")
     answer((account, contact), 3, "too slow")
     item = RiskItem.objects.open().get(account=account)
-    assert item.reasons == [
-        {"key": "detractor", "text": "NPS 3 from Ana Lima on 2026-11-20: 'too slow'"}
-    ]
+    assert texts(item) == ["NPS 3 from Ana Lima on 2026-11-20: 'too slow'"]
+    assert item.reasons[0]["since"] == "2026-11-20"
     assert item.assignee == alice and item.opened_on == date(2026, 11, 20)
     assert item.priority == Decimal("700.00")  # MRR 1,000 × detractor weight 0.7
     assert [step["text"] for step in item.checklist][0] == (
@@ -56,14 +69,22 @@ def test_an_nps_detractor_opens_a_risk_item_in_words_and_emails_the_owner(alice)
 
 def test_a_detractor_joins_the_open_item_and_replaces_an_older_detractor_reason(alice):
     pair = customer(alice, mrr="1000")
-    item = RiskItemFactory(account=pair[0], cleared_on=date(2026, 11, 19))
+    ensure_default_keyword_rules()  # "price" is a churn cause the comment names
+    HealthScoreFactory(account=pair[0], day=date(2026, 11, 19), score=30)
+    item = RiskItemFactory(
+        account=pair[0], cleared_on=date(2026, 11, 19), updated_on=date(2026, 11, 19)
+    )
     answer(pair, 5, "price went up")
+    item.refresh_from_db()
+    assert [reason["key"] for reason in item.reasons] == ["red_band", "detractor", "price"]
     answer(pair, 2, "")
     item.refresh_from_db()
-    assert item.reasons == [
-        {"key": "red_band", "text": "health score 30 (red)"},
-        {"key": "detractor", "text": "NPS 2 from Ana Lima on 2026-11-20"},
+    assert texts(item) == [
+        "health score 30 (red)",
+        "NPS 2 from Ana Lima on 2026-11-20 (and 1 more detractor answer)",
     ]
+    # The price cause of the first answer's comment is no longer the latest answer's.
+    assert [(r["key"], r["until"]) for r in item.past_reasons] == [("price", "2026-11-20")]
     assert item.cleared_on is None
     assert item.priority == Decimal("1100.00")  # 1,000 × (1.0 red + 0.1 for a second reason)
     assert RiskItem.objects.count() == 1
@@ -111,12 +132,7 @@ def test_the_nightly_rule_fires_for_a_detractor_in_the_last_30_days(alice):
     HealthScoreFactory(account=pair[0], day=date(2026, 11, 20), score=90)
     refresh_risk_items(day=date(2026, 11, 20))
     item = RiskItem.objects.open().get(account=pair[0])
-    assert item.reasons == [
-        {
-            "key": "detractor",
-            "text": "NPS 4 from Ana Lima on 2026-10-22: 'missing the export we need'",
-        }
-    ]
+    assert texts(item) == ["NPS 4 from Ana Lima on 2026-10-22: 'missing the export we need'"]
 
 
 def test_the_nightly_rule_names_the_latest_and_counts_the_others(alice):
@@ -125,7 +141,7 @@ def test_the_nightly_rule_names_the_latest_and_counts_the_others(alice):
     answered_on(pair, date(2026, 11, 10), 1, "support never answers")
     HealthScoreFactory(account=pair[0], day=date(2026, 11, 20), score=90)
     refresh_risk_items(day=date(2026, 11, 20))
-    assert RiskItem.objects.open().get().reasons[0]["text"] == (
+    assert texts(RiskItem.objects.open().get())[0] == (
         "NPS 1 from Ana Lima on 2026-11-10: 'support never answers' (and 1 more detractor answer)"
     )
 

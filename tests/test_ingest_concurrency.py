@@ -125,7 +125,7 @@ def test_a_deadlock_with_another_writer_is_retried_once(transactional_db):
                 cursor.execute(
                     "SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
                     " AND wait_event_type = 'Lock' AND query LIKE %s",
-                    ["INSERT INTO%unnest%"],
+                    ["%INSERT INTO%unnest%"],  # (WITH new AS (INSERT …): it marks accounts too)
                 )
                 if cursor.fetchone():
                     break

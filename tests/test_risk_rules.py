@@ -10,8 +10,10 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from csm.workflow.models import Blueprint, Milestone, RiskItem
+from csm.workflow.reasons import reason_text
 from csm.workflow.risk import refresh_risk_items, risk_weight
 from csm.workflow.touches import add_touch
+from health.models import DailyUsage
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
 D = date(2026, 11, 20)
@@ -34,8 +36,32 @@ def customer(tier="C", mrr="100", **kwargs):
     return account
 
 
+def used(account, day, events=5, failed=0):
+    """The account's usage rollup for `day` (the inactivity and failed-payment rules read them)."""
+    row, _created = DailyUsage.objects.get_or_create(
+        account=account,
+        day=day,
+        defaults={
+            "events": 0,
+            "active_users": 1,
+            "active_features": 1,
+            "logins": 0,
+            "billing_events": 0,
+            "failed_payments": 0,
+        },
+    )
+    row.events += events
+    row.failed_payments += failed
+    row.billing_events += failed
+    row.save()
+
+
 def scored(account, score=85, day=D, trend_7=0, **raw):
+    """A score for `day`, and the usage its raw values say (days since active, failed payments)."""
     raw.setdefault("days_since_active", 0)
+    used(account, day - timedelta(days=raw["days_since_active"]))
+    if raw.get("billing"):
+        used(account, day, events=0, failed=raw["billing"])
     return HealthScoreFactory(
         account=account, day=day, score=score, trend_7=trend_7, measures=measures(**raw)
     )
@@ -47,7 +73,7 @@ def refresh(day=D):
 
 def reasons_of(account):
     item = RiskItem.objects.open().get(account=account)
-    return {reason["key"]: reason["text"] for reason in item.reasons}
+    return {reason["key"]: reason_text(reason, today=D) for reason in item.reasons}
 
 
 def test_a_healthy_account_gets_no_item(db):
@@ -117,7 +143,7 @@ def test_an_overdue_milestone_fires(db):
     )  # fmt: skip
     refresh()
     assert reasons_of(account) == {
-        "overdue_milestone": "1 blueprint milestone overdue (since 2026-11-17)"
+        "overdue_milestone": "1 blueprint milestone overdue (due 2026-11-17, 3 days ago)"
     }
 
 

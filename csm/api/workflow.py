@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -35,6 +36,7 @@ from csm.api.core import (
     django_field_errors,
 )
 from csm.workflow.models import RiskItem, Touch
+from csm.workflow.reasons import reason_rows
 from csm.workflow.touches import add_touch
 from health import api as health_api
 
@@ -131,7 +133,8 @@ def create_touch(request: HttpRequest, payload: TouchIn) -> Status[TouchOut]:
 
 class ReasonOut(Schema):
     key: str
-    text: str
+    text: str = Field(description="in words, as of today, in the installation's language")
+    since: date = Field(description="the day the reason was first seen")
 
 
 class RiskItemOut(Schema):
@@ -160,7 +163,6 @@ class RiskFilters(AccountRowsPage):
 
 
 def risk_item_out(item: RiskItem) -> RiskItemOut:
-    reasons: list[Any] = item.reasons if isinstance(item.reasons, list) else []
     return RiskItemOut(
         id=item.pk,
         account=item.account.external_id,
@@ -171,9 +173,10 @@ def risk_item_out(item: RiskItem) -> RiskItemOut:
         mrr=item.mrr,
         priority=item.priority,
         reasons=[
-            ReasonOut(key=str(reason.get("key", "")), text=str(reason.get("text", "")))
-            for reason in reasons
-            if isinstance(reason, dict)
+            ReasonOut(key=row["key"], text=row["text"], since=row["since"])
+            for row in reason_rows(
+                item.shown_reasons, today=timezone.localdate(), opened_on=item.opened_on
+            )
         ],
         assignee_email=item.assignee.email if item.assignee else None,
         snoozed_until=item.snoozed_until,

@@ -32,6 +32,7 @@ from csm.webhooks.language import in_site_language
 from csm.webhooks.models import TEST_EVENT, EventType, WebhookDelivery, WebhookEndpoint
 from csm.webhooks.tasks import request_webhook_drain
 from csm.workflow.models import RiskItem, Task, TaskStatus
+from csm.workflow.reasons import reason_rows
 from feedback.models import Response
 from health.models import Band, HealthScore
 
@@ -110,10 +111,13 @@ RISK_CHANGES = {
 
 
 def risk_reasons(item: RiskItem) -> list[dict[str, str]]:
-    """The item's reasons in words, as `risk --json` gives them."""
+    """The item's reasons in words as of today, as `risk --json` gives them (csm.workflow.reasons;
+    a cleared item's: those that stopped firing when it cleared)."""
     return [
-        {"key": str(reason.get("key", "")), "text": str(reason.get("text", ""))}
-        for reason in item.reasons
+        {"key": row["key"], "text": row["text"], "since": row["since"].isoformat()}
+        for row in reason_rows(
+            item.shown_reasons, today=timezone.localdate(), opened_on=item.opened_on
+        )
     ]
 
 

@@ -36,6 +36,7 @@ from csm.workflow.models import (
     Side,
     new_share_token,
 )
+from csm.workflow.risk import evaluate_accounts
 
 # The furthest a milestone may be rescheduled: two years from today (a blueprint covers the first
 # year; a date beyond this is a typo, like 9999-12-31, that would hide the milestone for good).
@@ -322,6 +323,8 @@ def _save_and_audit(
             reason=reason,
             account=milestone.blueprint.account,
         )
+        # A milestone done, reopened or moved changes the overdue-milestone rule at once.
+        evaluate_accounts([milestone.blueprint.account_id])
     return milestone
 
 

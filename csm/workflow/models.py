@@ -231,8 +231,12 @@ class RiskItem(models.Model):
     )
     opened_on = models.DateField()
     updated_on = models.DateField()
-    # [{"key": RiskReason, "text": "logins −60% vs the 60 days before"}], as changed on updated_on.
+    # The rules firing as of updated_on: [{"key": RiskReason, "facts": {…}, "since": "YYYY-MM-DD"}]
+    # (csm.workflow.reasons words them when shown; rows from before facts hold {"key", "text"}).
     reasons = models.JSONField(default=list)
+    # Reasons that stopped firing while the item was open, for the timeline:
+    # [{"key", "facts", "since", "until"}] (until: the first day the rule no longer fired).
+    past_reasons = models.JSONField(default=list)
     # The day the rules stopped firing (the item stays open until someone resolves it).
     cleared_on = models.DateField(null=True, blank=True)
     mrr = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -283,13 +287,13 @@ class RiskItem(models.Model):
         return sum(1 for task in self.tasks.all() if task.status == "done")
 
     @property
-    def reason_list(self) -> list[dict[str, str]]:
-        """Each reason's words with its rule's label ("Health red": "score 38 …")."""
-        labels = dict(RiskReason.choices)
-        return [
-            {"text": reason.get("text", ""), "label": str(labels.get(reason.get("key"), ""))}
-            for reason in self.reasons
-        ]
+    def shown_reasons(self) -> list[dict]:
+        """The reasons a page lists: those firing, or for a cleared item the ones that stopped
+        firing when it cleared (so the row still says what it was about)."""
+        if self.reasons or self.cleared_on is None:
+            return list(self.reasons)
+        until = self.cleared_on.isoformat()
+        return [reason for reason in self.past_reasons if reason.get("until") == until]
 
 
 class SavePlay(models.Model):

@@ -6,18 +6,23 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts.signals import accounts_imported
+from accounts.signals import account_changed, accounts_imported
 from csm.lib.models import OutboxEmail
 from csm.lib.signals import email_sent
 from csm.workflow.blueprints import create_blueprints, new_accounts_since
 from csm.workflow.detractors import flag_detractor
+from csm.workflow.risk import evaluate_accounts, evaluate_dirty_accounts
 from csm.workflow.risk_actions import close_churned_items
+from csm.workflow.signals import touch_added
 from csm.workflow.tips import log_tips_touch
 from feedback.models import Response
 from feedback.signals import accounts_churned, detractor_answered
+from health.signals import health_overridden, usage_ingested
 
 
 @receiver(accounts_imported, dispatch_uid="workflow.blueprints_for_imports")
@@ -39,3 +44,31 @@ def _detractor_answered(sender: Any, *, response: Response, **kwargs: Any) -> No
 @receiver(accounts_churned, dispatch_uid="workflow.close_churned_items")
 def _accounts_churned(sender: Any, *, account_ids: list[int], day: date, **kwargs: Any) -> int:
     return close_churned_items(account_ids=account_ids, day=day)
+
+
+# --- Live risk evaluation: an input of a rule changed -------------------------------------------
+
+
+@receiver(touch_added, dispatch_uid="workflow.risk_after_touch")
+def _touch_added(sender: Any, *, account_id: int, **kwargs: Any) -> None:
+    evaluate_accounts([account_id])
+
+
+@receiver(account_changed, dispatch_uid="workflow.risk_after_account_change")
+def _account_changed(sender: Any, *, account_id: int, **kwargs: Any) -> None:
+    evaluate_accounts([account_id])
+
+
+@receiver(health_overridden, dispatch_uid="workflow.risk_after_override")
+def _health_overridden(sender: Any, *, account_id: int, **kwargs: Any) -> None:
+    evaluate_accounts([account_id])
+
+
+@receiver(usage_ingested, dispatch_uid="workflow.risk_after_ingest")
+def _usage_ingested(sender: Any, **kwargs: Any) -> None:
+    """Ingest marked the accounts dirty. With a worker, beat's task
+    (csm.workflow.tasks.evaluate_dirty_accounts_task) takes the marks within a minute: nothing is
+    enqueued per batch, so ingest stays as fast and survives a Redis outage. With tasks
+    in-process (the embedded default) they are evaluated as soon as the batch commits."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        transaction.on_commit(evaluate_dirty_accounts)

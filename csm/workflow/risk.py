@@ -1,40 +1,54 @@
-"""The at-risk queue's nightly rules (DESIGN §4): which customers get an open RiskItem, why (in
-words, with the numbers behind them), and in what order.
+"""The at-risk queue's rules (DESIGN §4): which customers get an open RiskItem, why, and in what
+order, evaluated by ONE function for one account, a set, or every account.
 
-`refresh_risk_items(day=D)`:
-1. Evaluates the default rules for every customer scored on D, from a few set-based queries
-   (the day's health scores, overdue milestones, cadence, detractor answers).
-2. Opens an item for an account that has reasons and no open item (with the save play's checklist
-   of its reasons), or updates the open one's reasons, MRR and priority.
-3. Notes clearing: an open item whose account no longer has reasons gets cleared_on = D; it stays
-   in the queue until someone resolves it, so nothing disappears unseen.
+`evaluate_risk(day=D, account_ids=None|[...])` is called by the nightly for every account and,
+for the accounts concerned, at once when an input of a rule changes: a touch logged or imported,
+a milestone completed, reopened or rescheduled, usage events ingested (batched through
+DirtyAccount and `evaluate_dirty_accounts`), a survey answer, a tier or owner change, a score
+override (receivers in csm.workflow.receivers).
+1. The rules for the accounts that are customers on D (a subscription active that day), from a
+   few set-based queries: the latest health scores on or before D (red band, score drop,
+   renewal — these change with the nightly scores), usage since the rollups (inactivity, failed
+   payments), overdue milestones, cadence, detractor answers and their comments' causes. Each
+   reason is `{"key", "facts", "since"}` (csm.workflow.reasons words it when shown).
+2. `apply_risk_reasons`, the one place items change: opens an item for an account with reasons
+   and none open, updates the open one's reasons (a reason keeps its `since` while it fires;
+   one that stops goes to `past_reasons` with `until`), MRR and priority, and notes clearing
+   (cleared_on = D; the item stays open until someone resolves it, nothing disappears unseen).
+Time only moves forward, which makes re-running any day or range harmless: an item already
+evaluated for a later day is evaluated for that day again instead (same data, same result), and
+an account whose item was resolved on D or later gets no new item for D.
 Priority = MRR × risk weight, where the risk weight is the heaviest reason's weight plus 0.1 for
-each further reason. Idempotent: re-running D leaves the same items.
+each further reason.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Exists, Max, Min, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from accounts.models import Account
+from accounts.models import Account, Subscription, active_on
 from csm.lib.bulk import update_rows
 from csm.workflow.models import Milestone, RiskItem, RiskReason
 from csm.workflow.risk_actions import checklist_for as save_play_checklist
 from csm.workflow.signals import risk_items_changed
 from csm.workflow.task_list import sync_play_tasks_bulk
 from csm.workflow.touches import with_next_touch_due
+from feedback.models import ResponseTag
 from feedback.services import detractor_answers, local_day_bounds
+from health import scoring
+from health.ingest import mark_dirty, take_dirty_accounts
 from health.models import HealthScore
+from health.queries import usage_facts
 
 RISK_WEIGHTS: dict[str, Decimal] = {
     RiskReason.RED_BAND: Decimal("1.0"),
@@ -52,10 +66,12 @@ INACTIVE_DAYS = 14
 RENEWAL_WINDOW_DAYS = 90
 # "Detractor answer in the last 30 days" (issue 5): the answer's day and the 29 days before D.
 DETRACTOR_DAYS = 30
+# The churn causes a detractor's comment may name (feedback tagging), each a reason of its own.
+COMMENT_CAUSES = (RiskReason.PRICE, RiskReason.EXPERIENCE, RiskReason.COMPETITOR)
 
-Reason = tuple[str, str]  # (RiskReason key, the words shown)
-# What a nightly re-evaluation may change on an open item; updated_on moves only when one does.
-CHANGING_FIELDS = ("reasons", "mrr", "priority", "cleared_on")
+Reason = tuple[str, dict[str, Any]]  # (RiskReason key, the facts behind it)
+# What a re-evaluation may change on an open item; updated_on moves only when one does.
+CHANGING_FIELDS = ("reasons", "past_reasons", "mrr", "priority", "cleared_on")
 
 
 def risk_weight(keys: list[str]) -> Decimal:
@@ -72,66 +88,59 @@ def risk_priority(mrr: Decimal, keys: list[str]) -> Decimal:
 
 
 def health_reasons(score: HealthScore, renewal_date: date | None, day: date) -> list[Reason]:
-    """The rules that read the day's health score: red band, a fast drop, inactivity, a failed
-    payment, a renewal coming with a band that is not green."""
+    """The rules that read the latest health score: red band, a fast drop, a renewal coming with
+    a band that is not green."""
     reasons: list[Reason] = []
-    raw = {measure["key"]: measure["raw"] for measure in score.measures}
     if score.band == "red":
-        reasons.append((RiskReason.RED_BAND, _("health score %(s)s (red)") % {"s": score.score}))
+        reasons.append((RiskReason.RED_BAND, {"score": score.score, "scored_on": str(score.day)}))
     if score.trend_7 is not None and score.trend_7 <= -SCORE_DROP_POINTS:
-        reasons.append(
-            (
-                RiskReason.SCORE_DROP,
-                _("health %(d)s in 7 days (%(before)s → %(now)s)")
-                % {"d": score.trend_7, "before": score.score - score.trend_7, "now": score.score},
-            )
-        )
-    inactive = raw.get("days_since_active")
-    if inactive is not None and inactive >= INACTIVE_DAYS:
-        words = ngettext(
-            "no product activity for %(n)s day", "no product activity for %(n)s days", inactive
-        ) % {"n": inactive}
-        if "usage_trend" in raw:
-            words += _(" (events per day %(t)+d%% vs the 60 days before)") % {
-                "t": raw["usage_trend"]
-            }
-        reasons.append((RiskReason.INACTIVE, words))
-    failed = raw.get("billing")
-    if failed:
-        reasons.append(
-            (
-                RiskReason.FAILED_PAYMENT,
-                ngettext(
-                    "%(n)s failed payment in the last 30 days",
-                    "%(n)s failed payments in the last 30 days",
-                    failed,
-                )
-                % {"n": failed},
-            )
-        )
+        before = score.score - score.trend_7
+        facts = {"drop": score.trend_7, "before": before, "now": score.score}
+        reasons.append((RiskReason.SCORE_DROP, {**facts, "scored_on": str(score.day)}))
     if (
         renewal_date is not None
         and day <= renewal_date <= day + timedelta(days=RENEWAL_WINDOW_DAYS)
         and score.band != "green"
     ):
-        reasons.append(
-            (
-                RiskReason.RENEWAL,
-                _("renews on %(d)s (in %(n)s days) with health %(band)s")
-                % {
-                    "d": renewal_date.isoformat(),
-                    "n": (renewal_date - day).days,
-                    "band": score.get_band_display().lower(),
-                },
-            )
-        )
+        facts = {"renewal_date": renewal_date.isoformat(), "band": score.band}
+        reasons.append((RiskReason.RENEWAL, facts))
     return reasons
 
 
-def _milestone_reasons(day: date) -> dict[int, list[Reason]]:
+def _usage_reasons(
+    day: date, account_ids: list[int] | None, customers: dict[int, Any], trends: dict[int, Any]
+) -> dict[int, list[Reason]]:
+    """No product activity for INACTIVE_DAYS, failed payments in the last 30 days: from the
+    rollups and the events ingested since (health.queries.usage_facts), so they move live."""
+    facts = usage_facts(day, account_ids)
+    found: dict[int, list[Reason]] = {}
+    for account_id in customers:
+        last, failed = facts.get(account_id, (None, 0))
+        reasons: list[Reason] = []
+        if last is None or (day - last).days >= INACTIVE_DAYS:
+            reasons.append(
+                (
+                    RiskReason.INACTIVE,
+                    {
+                        "last_active": last.isoformat() if last else None,
+                        "horizon_days": scoring.INACTIVITY_HORIZON_DAYS,
+                        "trend": trends.get(account_id),
+                    },
+                )
+            )
+        if failed:
+            reasons.append((RiskReason.FAILED_PAYMENT, {"count": failed}))
+        if reasons:
+            found[account_id] = reasons
+    return found
+
+
+def _milestone_reasons(day: date, account_ids: list[int] | None) -> dict[int, list[Reason]]:
+    milestones = Milestone.objects.overdue(day)
+    if account_ids is not None:
+        milestones = milestones.filter(blueprint__account_id__in=account_ids)
     rows = (
-        Milestone.objects.overdue(day)
-        .order_by()
+        milestones.order_by()
         .values("blueprint__account_id")
         .annotate(count=Count("id"), oldest=Min("due_on"))
     )
@@ -139,70 +148,51 @@ def _milestone_reasons(day: date) -> dict[int, list[Reason]]:
         row["blueprint__account_id"]: [
             (
                 RiskReason.OVERDUE_MILESTONE,
-                ngettext(
-                    "%(n)s blueprint milestone overdue (since %(d)s)",
-                    "%(n)s blueprint milestones overdue (oldest since %(d)s)",
-                    row["count"],
-                )
-                % {"n": row["count"], "d": row["oldest"].isoformat()},
+                {"count": row["count"], "oldest_due": row["oldest"].isoformat()},
             )
         ]
         for row in rows
     }
 
 
-def detractor_words(
-    *, kind: str, score: int, contact: str, on: date, comment: str, more: int = 0
-) -> str:
-    """A detractor answer in words: "NPS 3 from Ana Lima on 2026-11-20: 'too slow'"."""
-    text = _("%(kind)s %(score)s from %(who)s on %(d)s") % {
-        "kind": kind.upper(),
-        "score": score,
-        "who": contact or _("a contact"),
-        "d": on.isoformat(),
-    }
-    comment = " ".join(comment.split())
-    if comment:
-        text += f": '{comment[:117] + '…' if len(comment) > 120 else comment}'"
-    if more:
-        text += " " + ngettext(
-            "(and %(n)s more detractor answer)", "(and %(n)s more detractor answers)", more
-        ) % {"n": more}
-    return text
-
-
-def _detractor_reasons(day: date) -> dict[int, list[Reason]]:
-    """Accounts with a detractor answer in the DETRACTOR_DAYS up to D: the latest one in words
-    (one query over that window's detractor answers)."""
+def _detractor_reasons(day: date, account_ids: list[int] | None) -> dict[int, list[Reason]]:
+    """Accounts with a detractor answer in the DETRACTOR_DAYS up to D: the latest one, and the
+    churn causes its comment names (one query over that window's detractor answers, one for
+    their tags)."""
     start, _end = local_day_bounds(day - timedelta(days=DETRACTOR_DAYS - 1))
     _start, end = local_day_bounds(day)
+    answers = detractor_answers().filter(answered_at__gte=start, answered_at__lt=end)
+    if account_ids is not None:
+        answers = answers.filter(account_id__in=account_ids)
     latest: dict[int, dict[str, Any]] = {}
     counts: dict[int, int] = defaultdict(int)
-    rows = (
-        detractor_answers()
-        .filter(answered_at__gte=start, answered_at__lt=end)
-        .order_by("account_id", "-answered_at", "-pk")
-        .values("account_id", "kind", "score", "comment", "answered_at", "contact__name")
+    rows = answers.order_by("account_id", "-answered_at", "-pk").values(
+        "pk", "account_id", "kind", "score", "comment", "answered_at", "contact__name"
     )
     for row in rows:
         counts[row["account_id"]] += 1
         latest.setdefault(row["account_id"], row)
-    return {
-        account_id: [
-            (
-                RiskReason.DETRACTOR,
-                detractor_words(
-                    kind=row["kind"],
-                    score=row["score"],
-                    contact=row["contact__name"] or "",
-                    on=timezone.localdate(row["answered_at"]),
-                    comment=row["comment"],
-                    more=counts[account_id] - 1,
-                ),
-            )
+    causes: dict[int, set[str]] = defaultdict(set)
+    tags = ResponseTag.objects.filter(
+        response_id__in=[row["pk"] for row in latest.values()], category__in=COMMENT_CAUSES
+    ).values_list("response_id", "category")
+    for response_id, category in tags:
+        causes[response_id].add(category)
+    found: dict[int, list[Reason]] = {}
+    for account_id, row in latest.items():
+        on = timezone.localdate(row["answered_at"]).isoformat()
+        facts = {
+            "kind": row["kind"],
+            "score": row["score"],
+            "contact": row["contact__name"] or "",
+            "on": on,
+            "comment": row["comment"],
+            "more": counts[account_id] - 1,
+        }
+        found[account_id] = [(RiskReason.DETRACTOR, facts)] + [
+            (cause, {"on": on}) for cause in COMMENT_CAUSES if cause in causes[row["pk"]]
         ]
-        for account_id, row in latest.items()
-    }
+    return found
 
 
 def _touch_reasons(day: date, account_ids: list[int]) -> dict[int, list[Reason]]:
@@ -212,85 +202,265 @@ def _touch_reasons(day: date, account_ids: list[int]) -> dict[int, list[Reason]]
     for account_id, tier, due in accounts.values_list("pk", "tier", "next_touch_due"):
         if due is not None and due < day:
             overdue[account_id] = [
-                (
-                    RiskReason.TOUCH_OVERDUE,
-                    _("tier %(tier)s touch was due on %(d)s (%(n)s days ago)")
-                    % {"tier": tier, "d": due.isoformat(), "n": (day - due).days},
-                )
+                (RiskReason.TOUCH_OVERDUE, {"tier": tier, "due": due.isoformat()})
             ]
     return overdue
+
+
+def risk_reasons(day: date, account_ids: list[int] | None = None) -> dict[int, list[Reason]]:
+    """Every rule for the customers on `day` among `account_ids` (None: all), in rule order."""
+    active = Subscription.objects.filter(active_on(day), account=OuterRef("pk"))
+    accounts = Account.objects.filter(Exists(active))
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=account_ids)
+    customers = dict(accounts.order_by().values_list("pk", "renewal_date"))
+    scored_day = HealthScore.objects.filter(day__lte=day).aggregate(last=Max("day"))["last"]
+    scores = HealthScore.objects.filter(day=scored_day).only(
+        "account_id", "day", "score", "band", "trend_7", "measures"
+    )
+    if account_ids is not None:
+        scores = scores.filter(account_id__in=account_ids)
+    reasons: dict[int, list[Reason]] = defaultdict(list)
+    trends: dict[int, Any] = {}
+    for score in scores if scored_day is not None else []:
+        if score.account_id in customers:
+            reasons[score.account_id].extend(
+                health_reasons(score, customers[score.account_id], day)
+            )
+            raw = {measure["key"]: measure["raw"] for measure in score.measures}
+            trends[score.account_id] = raw.get("usage_trend")
+    # Only customers can be at risk; a churned account's overdue milestones do not put it back
+    # in the queue.
+    for extra in (
+        _usage_reasons(day, account_ids, customers, trends),
+        _milestone_reasons(day, account_ids),
+        _touch_reasons(day, list(customers)),
+        _detractor_reasons(day, account_ids),
+    ):
+        for account_id, found in extra.items():
+            if account_id in customers:
+                reasons[account_id].extend(found)
+    return {account_id: found for account_id, found in reasons.items() if found}
+
+
+def _resolved_since(day: date, account_ids: list[int] | None) -> set[int]:
+    """Accounts with an item resolved on `day` or later: no new item opens for `day` (a re-run
+    of a past day, or a live trigger on the day someone resolved the item)."""
+    start, _end = local_day_bounds(day)
+    items = RiskItem.objects.filter(resolved_at__gte=start)
+    if account_ids is not None:
+        items = items.filter(account_id__in=account_ids)
+    return set(items.values_list("account_id", flat=True))
+
+
+def evaluate_risk(
+    *,
+    day: date,
+    account_ids: Iterable[int] | None = None,
+    checklist_for: Callable[[list[str]], list[dict[str, Any]]] | None = None,
+) -> dict[str, int]:
+    """Evaluate the rules on `day` for `account_ids` (None: every account) and apply them (see
+    the module docstring). Items already evaluated for a later day are evaluated for that day."""
+    ids = None if account_ids is None else sorted(set(account_ids))
+    items = RiskItem.objects.open()
+    if ids is not None:
+        items = items.filter(account_id__in=ids)
+    open_items = {item.account_id: item for item in items}
+    later: dict[date, list[int]] = defaultdict(list)
+    for account_id, item in open_items.items():
+        if item.updated_on > day:
+            later[item.updated_on].append(account_id)
+    summary = _evaluate_on(
+        day,
+        ids,
+        {pk: item for pk, item in open_items.items() if item.updated_on <= day},
+        skip={pk for pks in later.values() for pk in pks},
+        checklist_for=checklist_for,
+    )
+    for then, pks in sorted(later.items()):
+        then_items = {pk: open_items[pk] for pk in pks}
+        for key, n in _evaluate_on(then, pks, then_items, set(), checklist_for).items():
+            summary[key] += n
+    return summary
+
+
+def _evaluate_on(
+    day: date,
+    ids: list[int] | None,
+    open_items: dict[int, RiskItem],
+    skip: set[int],
+    checklist_for: Callable[[list[str]], list[dict[str, Any]]] | None,
+) -> dict[str, int]:
+    reasons = {pk: found for pk, found in risk_reasons(day, ids).items() if pk not in skip}
+    evaluated = (set(ids) if ids is not None else set(reasons) | set(open_items)) - skip
+    return apply_risk_reasons(
+        day=day,
+        reasons=reasons,
+        evaluated=evaluated,
+        open_items=open_items,
+        checklist_for=checklist_for or save_play_checklist,
+    )
+
+
+def _merged(item: RiskItem | None, found: list[Reason], day: date) -> list[dict[str, Any]]:
+    """The reasons as stored: a key already on the item keeps its `since`."""
+    before = {}
+    if item is not None:
+        before = {str(reason.get("key")): reason for reason in item.reasons}
+    merged = []
+    for key, facts in found:
+        old = before.get(key)
+        since = (old or {}).get("since") or (item.opened_on.isoformat() if old else None)
+        merged.append({"key": key, "facts": facts, "since": since or day.isoformat()})
+    return merged
+
+
+def _past(item: RiskItem, now: list[dict[str, Any]], day: date) -> list[dict[str, Any]]:
+    """The item's past reasons plus those that stopped firing on `day`."""
+    firing = {reason["key"] for reason in now}
+    stopped = [
+        {
+            **reason,
+            "since": reason.get("since") or item.opened_on.isoformat(),
+            "until": day.isoformat(),
+        }
+        for reason in item.reasons
+        if reason.get("key") not in firing
+    ]
+    return [*item.past_reasons, *stopped]
+
+
+def apply_risk_reasons(
+    *,
+    day: date,
+    reasons: dict[int, list[Reason]],
+    evaluated: set[int],
+    open_items: dict[int, RiskItem],
+    checklist_for: Callable[[list[str]], list[dict[str, Any]]],
+) -> dict[str, int]:
+    """THE place risk items open, change and clear, live and at night: `reasons` are the rules
+    firing on `day` for the `evaluated` accounts, `open_items` their open items (not evaluated
+    for a later day). Writes only what changed."""
+    # (Beyond a thousand accounts one query for all is cheaper than a long IN list.)
+    resolved = _resolved_since(day, sorted(evaluated) if len(evaluated) <= 1000 else None)
+    to_open = [pk for pk in reasons if pk in evaluated and pk not in open_items]
+    to_open = [pk for pk in to_open if pk not in resolved]
+    with transaction.atomic():
+        # Lock the accounts about to get an item and look again: a live evaluation of the same
+        # account may have opened one since this one read (one open item per account).
+        if to_open:
+            list(Account.objects.select_for_update().filter(pk__in=to_open).order_by("pk"))
+            taken = set(
+                RiskItem.objects.open()
+                .filter(account_id__in=to_open)
+                .values_list("account_id", flat=True)
+            )
+            to_open = [pk for pk in to_open if pk not in taken]
+        changing = sorted(set(to_open) | {pk for pk in reasons if pk in open_items})
+        mrr = dict(Account.objects.with_mrr(day).filter(pk__in=changing).values_list("pk", "mrr"))
+        owners = dict(Account.objects.filter(pk__in=to_open).values_list("pk", "owner_id"))
+        created, updated = [], []
+        for account_id in changing:
+            item = open_items.get(account_id)
+            found = reasons[account_id]
+            keys = [key for key, _facts in found]
+            now = _merged(item, found, day)
+            account_mrr = mrr.get(account_id, Decimal(0))
+            fields: dict[str, Any] = {
+                "reasons": now,
+                "mrr": account_mrr,
+                "priority": risk_priority(account_mrr, keys),
+                "updated_on": day,
+                "cleared_on": None,
+            }
+            if item is None:
+                created.append(
+                    RiskItem(
+                        account_id=account_id,
+                        assignee_id=owners.get(account_id),
+                        opened_on=day,
+                        checklist=checklist_for(keys),
+                        past_reasons=[],
+                        **fields,
+                    )
+                )
+                continue
+            fields["past_reasons"] = _past(item, now, day)
+            if any(getattr(item, name) != fields[name] for name in CHANGING_FIELDS):
+                # Only items whose reasons or numbers changed are written: at 50,000 accounts
+                # most open items read the same as yesterday.
+                for name, value in fields.items():
+                    setattr(item, name, value)
+                updated.append(item)
+        cleared = []
+        for account_id, item in open_items.items():
+            if account_id in evaluated and account_id not in reasons and item.cleared_on is None:
+                item.past_reasons = _past(item, [], day)
+                item.reasons = []
+                item.cleared_on = day
+                item.updated_on = day
+                cleared.append(item)
+        RiskItem.objects.bulk_create(created, batch_size=1000)
+        update_rows(
+            RiskItem,
+            [(item, [*CHANGING_FIELDS, "updated_on"]) for item in [*updated, *cleared]],
+        )
+        # What follows an item's reasons: its save play's tasks, and the outbound webhooks.
+        sync_play_tasks_bulk([*created, *updated, *cleared], day=day)
+        risk_items_changed.send(sender=RiskItem, items=created, change="opened")
+        risk_items_changed.send(sender=RiskItem, items=updated, change="updated")
+    return {"risk_opened": len(created), "risk_updated": len(updated), "risk_cleared": len(cleared)}
 
 
 def refresh_risk_items(
     *, day: date, checklist_for: Callable[[list[str]], list[dict[str, Any]]] | None = None
 ) -> dict[str, int]:
-    """Open, update and note the clearing of risk items for `day` (see the module docstring)."""
-    if checklist_for is None:
-        checklist_for = save_play_checklist
+    """The nightly's step: every account, on `day`."""
+    return evaluate_risk(day=day, checklist_for=checklist_for)
 
-    scores = list(
-        HealthScore.objects.filter(day=day)
-        .select_related("account")
-        .only("account_id", "score", "band", "trend_7", "measures", "account__renewal_date")
-    )
-    reasons: dict[int, list[Reason]] = defaultdict(list)
-    for score in scores:
-        reasons[score.account_id].extend(health_reasons(score, score.account.renewal_date, day))
-    customers = {score.account_id for score in scores}
-    # Only customers (accounts scored that day) can be at risk; a churned account's overdue
-    # milestones do not put it back in the queue.
-    for extra in (
-        _milestone_reasons(day),
-        _touch_reasons(day, list(customers)),
-        _detractor_reasons(day),
-    ):
-        for account_id, found in extra.items():
-            if account_id in customers:
-                reasons[account_id].extend(found)
-    reasons = {account_id: found for account_id, found in reasons.items() if found}
 
-    mrr = dict(Account.objects.with_mrr(day).filter(pk__in=list(reasons)).values_list("pk", "mrr"))
-    owners = dict(Account.objects.filter(pk__in=list(reasons)).values_list("pk", "owner_id"))
-    open_items = {item.account_id: item for item in RiskItem.objects.open()}
-    created, updated, cleared = [], [], []
-    for account_id, found in reasons.items():
-        keys = [key for key, _text in found]
-        account_mrr = mrr.get(account_id, Decimal(0))
-        fields = {
-            "reasons": [{"key": key, "text": text} for key, text in found],
-            "mrr": account_mrr,
-            "priority": risk_priority(account_mrr, keys),
-            "updated_on": day,
-            "cleared_on": None,
-        }
-        item = open_items.get(account_id)
-        if item is None:
-            created.append(
-                RiskItem(
-                    account_id=account_id,
-                    assignee_id=owners.get(account_id),
-                    opened_on=day,
-                    checklist=checklist_for(keys),
-                    **fields,
-                )
-            )
-        elif item.opened_on <= day and any(
-            getattr(item, name) != fields[name] for name in CHANGING_FIELDS
-        ):
-            # Only items whose reasons or numbers changed are written: at 50,000 accounts most
-            # open items read the same as yesterday.
-            for name, value in fields.items():
-                setattr(item, name, value)
-            updated.append(item)
-    for account_id, item in open_items.items():
-        if account_id not in reasons and item.cleared_on is None and item.opened_on <= day:
-            item.cleared_on = day
-            cleared.append(item)
-    with transaction.atomic():
-        RiskItem.objects.bulk_create(created, batch_size=1000)
-        update_rows(RiskItem, [(item, [*CHANGING_FIELDS, "updated_on"]) for item in updated])
-        update_rows(RiskItem, [(item, ["cleared_on"]) for item in cleared])
-        risk_items_changed.send(sender=RiskItem, items=created, change="opened")
-        risk_items_changed.send(sender=RiskItem, items=updated, change="updated")
-        sync_play_tasks_bulk([*created, *updated, *cleared], day=day)  # tasks follow the reasons
-    return {"risk_opened": len(created), "risk_updated": len(updated), "risk_cleared": len(cleared)}
+# Inside `evaluation_deferred()`: the accounts live triggers asked for, evaluated once on exit.
+_deferred: ContextVar[set[int] | None] = ContextVar("deferred_risk_evaluation", default=None)
+
+
+def evaluate_accounts(account_ids: Iterable[int]) -> dict[str, int]:
+    """A live trigger: re-evaluate these accounts today, in the caller's transaction (or, inside
+    `evaluation_deferred()`, once at its end)."""
+    pending = _deferred.get()
+    if pending is not None:
+        pending.update(account_ids)
+        return {}
+    return evaluate_risk(day=timezone.localdate(), account_ids=account_ids)
+
+
+@contextmanager
+def evaluation_deferred() -> Iterator[None]:
+    """Many changes in one go (an import of touches): the live triggers inside only collect their
+    accounts, which are evaluated together, once, when the block ends without an error — the
+    same result as one evaluation per change, without re-reading the rules per row."""
+    if _deferred.get() is not None:  # already deferred by an outer block: it evaluates
+        yield
+        return
+    pending: set[int] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if pending:
+        evaluate_accounts(sorted(pending))
+
+
+def evaluate_dirty_accounts(batch: int = 1000) -> int:
+    """Re-evaluate the accounts ingest marked dirty, `batch` at a time, until none is left;
+    returns how many. A batch that fails is marked dirty again for the next run."""
+    done = 0
+    while ids := take_dirty_accounts(batch):
+        try:
+            with transaction.atomic():
+                evaluate_accounts(ids)
+        except Exception:
+            mark_dirty(ids)
+            raise
+        done += len(ids)
+    return done

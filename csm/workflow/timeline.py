@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AuditEntry, Subscription
 from csm.lib.numbers import money_text
 from csm.workflow.models import RiskItem, Touch
+from csm.workflow.reasons import reason_text, since_of
 from feedback.models import ChurnEvent, Response
 from health.models import Band, HealthScore
 
@@ -172,19 +173,56 @@ def _subscription_entries(
     return entries
 
 
+def _reason_entries(item: RiskItem) -> tuple[list[str], list[TimelineEntry]]:
+    """The words of the reasons the item opened with, and an entry for each reason added later
+    and each one that cleared (worded as of that day)."""
+    at_opening: list[str] = []
+    entries = []
+    for reason in [*item.past_reasons, *item.reasons]:
+        since = since_of(reason, item.opened_on)
+        if since <= item.opened_on:
+            at_opening.append(reason_text(reason, today=item.opened_on))
+        else:
+            entries.append(
+                TimelineEntry(
+                    at=_start_of(since),
+                    kind="risk",
+                    label=_("Risk"),
+                    title=_("Risk reason added"),
+                    detail=reason_text(reason, today=since),
+                    date_only=True,
+                )
+            )
+        until = date.fromisoformat(reason["until"]) if reason.get("until") else None
+        if until is not None:
+            entries.append(
+                TimelineEntry(
+                    at=_start_of(until),
+                    kind="risk",
+                    label=_("Risk"),
+                    title=_("Risk reason cleared"),
+                    detail=reason_text(reason, today=until),
+                    date_only=True,
+                )
+            )
+    return at_opening, entries
+
+
 def _risk_entries(items: Iterable[RiskItem]) -> list[TimelineEntry]:
     entries = []
     for item in items:
+        at_opening, reason_entries = _reason_entries(item)
         entries.append(
             TimelineEntry(
                 at=_start_of(item.opened_on),
                 kind="risk",
                 label=_("Risk"),
                 title=_("Added to the at-risk queue"),
-                detail="\n".join(str(reason.get("text", "")) for reason in item.reasons or []),
+                detail="\n".join(at_opening),
                 date_only=True,
             )
         )
+        entries += reason_entries
         if item.resolved_at is not None:
             entries.append(
                 TimelineEntry(

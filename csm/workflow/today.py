@@ -62,7 +62,8 @@ def today_for(*, user: User, day: date) -> Today:
         return Q(Exists(active)) & book_q(user, "" if account == "pk" else f"{account}__")
 
     scored_day = latest_scored_day()
-    open_items = RiskItem.objects.open().awake(day).book_of(user)
+    # Items whose rules no longer fire leave Today at once (the queue keeps them to resolve).
+    open_items = RiskItem.objects.open().awake(day).filter(cleared_on__isnull=True).book_of(user)
     # list(): shown in order and counted below without a second query per row. With the health
     # score the queue's row shows (Today renders the queue's row, csm/risk.html#risk-row).
     risk_items = list(

@@ -5,7 +5,8 @@ The CSV header is exactly `external_id,kind,date,user_email,note,next_step,next_
 whole file is checked first and every bad row reported as `line N: field: problem`; one bad row
 means nothing is written. Each touch then goes through csm.workflow.touches.add_touch, the path
 a touch logged on the page takes, so it counts for cadence, its dated next step becomes a task,
-and whatever add_touch triggers (live risk re-evaluation) happens for it too.
+and whatever add_touch triggers happens for it too (the live risk re-evaluation: once for all
+the accounts touched, at the end).
 
 A row that matches a touch already stored (same account, kind, day, person and note) is skipped,
 so importing the same file twice writes nothing the second time.
@@ -27,6 +28,7 @@ from accounts.imports import ImportErrors, NothingToImport, read_csv
 from accounts.models import Account, User
 from csm.lib.dates import years_after
 from csm.workflow.models import Touch, TouchKind
+from csm.workflow.risk import evaluation_deferred
 from csm.workflow.task_list import TITLE_MAX_CHARS
 from csm.workflow.touches import NEXT_STEP_MAX_YEARS, TOUCH_EARLIEST, add_touch
 
@@ -166,7 +168,8 @@ def import_touches(text: str, *, today: date | None = None) -> TouchImport:
     result = check_rows(text, today=today)
     zone = timezone.get_current_timezone()
     now = timezone.now()
-    with transaction.atomic():
+    # One risk evaluation for the accounts touched, after the rows (not one per row).
+    with transaction.atomic(), evaluation_deferred():
         seen = _stored_keys(result.rows)
         for row in result.rows:
             key = (row.account.pk, row.kind, row.day, row.author.pk, row.note)

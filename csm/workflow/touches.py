@@ -23,6 +23,7 @@ from accounts.models import Account, AccountQuerySet, Subscription, Tier, User, 
 from accounts.scopes import owner_scope
 from csm.lib.dates import years_after
 from csm.workflow.models import Touch, TouchKind, TouchOutcome
+from csm.workflow.signals import touch_added
 from csm.workflow.task_list import add_touch_task
 
 
@@ -137,8 +138,9 @@ def add_touch(
     next_step_due: date | None = None,
 ) -> Touch:
     """Write a touch and move the account's latest-touch column up to it when it is newer (the
-    cadence reads that column). Every single touch goes through here; touches written in bulk
-    (seed data) call refresh_last_touches afterwards instead. Dates outside check_touch_dates'
+    cadence reads that column), then re-evaluate the account's risk (signals.touch_added).
+    Every single touch goes through here; touches written in bulk (seed data) call
+    refresh_last_touches afterwards instead. Dates outside check_touch_dates'
     bounds are refused (ValidationError keyed by field)."""
     check_touch_dates(happened_at=happened_at, next_step_due=next_step_due)
     touch = Touch.objects.create(
@@ -157,6 +159,7 @@ def add_touch(
         pk=account_id,
     ).update(**{column: happened_at})
     add_touch_task(touch)  # a next step with a due date comes back as a task
+    touch_added.send(sender=Touch, account_id=account_id)  # the risk rules look again
     return touch
 
 

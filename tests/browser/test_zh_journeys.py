@@ -59,9 +59,9 @@ def chinese_demo():
 
 
 def database_texts() -> list[str]:
-    """What the pages show from the database: data and proper names, not the UI's words.
-    (Risk reasons' stored texts are among them while the nightly still writes them in the
-    installation's language; rendered at display they come from the catalogue.)"""
+    """What the pages show from the database: data and proper names, not the UI's words. (Risk
+    reasons are not among them: they are stored as facts and worded from the catalogue when a
+    page is shown, so an untranslated reason fails the check.)"""
     texts: set[str] = set()
     texts |= {t for pair in Account.objects.values_list("name", "external_id") for t in pair}
     for name, email, role in Contact.objects.values_list("name", "email", "role"):
@@ -75,8 +75,7 @@ def database_texts() -> list[str]:
     texts |= set(Touch.objects.values_list("summary", flat=True))
     texts |= set(Response.objects.values_list("comment", flat=True))
     texts |= set(ChurnEvent.objects.values_list("note", flat=True))
-    for reasons, note in RiskItem.objects.values_list("reasons", "resolution_note"):
-        texts |= {str(r.get("text", "")) for r in reasons} | {note}
+    texts |= set(RiskItem.objects.values_list("resolution_note", flat=True))
     return sorted((t for t in texts if t), key=len, reverse=True)
 
 

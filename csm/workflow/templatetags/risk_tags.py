@@ -1,7 +1,8 @@
 """`{% risk_form "snooze" item as form %}`: the bound form the view passed for this item and
 action (with its errors), or a blank one, so each row of "csm/risk.html" renders its forms from
 one context. `{% risk_actions item as actions %}`: the row's snooze / reassign / resolve forms.
-`{% risk_labels as labels %}`: the row's column names, translated once per language."""
+`{% risk_labels as labels %}`: the row's column names, translated once per language.
+`{% risk_reasons item as reasons %}`: the item's reasons in words as of today (reasons.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
+from django.utils import timezone
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from csm.workflow.models import RiskItem
+from csm.workflow.reasons import reason_rows
 from csm.workflow.risk_forms import RiskAction, actions_for, blank_form, bound_form
 
 register = template.Library()
@@ -51,8 +54,13 @@ def _labels(language: str | None) -> dict[str, str]:
         "mrr": _("MRR"),
         "priority": _("Priority"),
         "why": _("Why"),
-        "opened": _("Opened"),
+        "opened": pgettext("risk item, the day", "Opened"),
         "assignee": _("Assignee"),
         "save_play": _("Save play"),
         "open_form": _("Open the form"),
     }
+
+
+@register.simple_tag
+def risk_reasons(item: RiskItem) -> list[dict[str, Any]]:
+    return reason_rows(item.shown_reasons, today=timezone.localdate(), opened_on=item.opened_on)
