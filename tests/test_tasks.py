@@ -24,6 +24,7 @@ from tests.factories import (
     SubscriptionFactory,
     TaskFactory,
     UserFactory,
+    used_on,
 )
 
 TODAY = date(2026, 11, 23)
@@ -188,8 +189,8 @@ def test_reassigning_an_item_moves_its_open_steps(plays, alice, bob, maggie):
 def test_the_nightly_refresh_gives_items_their_play_tasks_and_follows_their_reasons(plays, alice):
     account = AccountFactory(owner=alice, tier="C", contract_start=date(2025, 1, 1))
     SubscriptionFactory(account=account, amount=Decimal(100), start_date=date(2025, 1, 1))
-    inactive = [{"key": "days_since_active", "raw": 30, "score": 0, "weight": 1, "contribution": 0}]
-    HealthScoreFactory(account=account, day=TODAY, score=80, trend_7=0, measures=inactive)
+    # No usage at all: the inactivity rule fires (it reads the usage rollups and events).
+    HealthScoreFactory(account=account, day=TODAY, score=80, trend_7=0)
 
     refresh_risk_items(day=TODAY)
     refresh_risk_items(day=TODAY)  # a re-run adds nothing
@@ -200,9 +201,9 @@ def test_the_nightly_refresh_gives_items_their_play_tasks_and_follows_their_reas
         "Re-onboard": ("open", TODAY + timedelta(days=7), "inactive"),
     }
     # The next day the account is active again: the rules stop firing, the steps are not needed.
-    active = [{"key": "days_since_active", "raw": 0, "score": 100, "weight": 1, "contribution": 1}]
     tomorrow = TODAY + timedelta(days=1)
-    HealthScoreFactory(account=account, day=tomorrow, score=80, trend_7=0, measures=active)
+    used_on(account, tomorrow)
+    HealthScoreFactory(account=account, day=tomorrow, score=80, trend_7=0)
     refresh_risk_items(day=tomorrow)
     assert {status for status, _d, _k in play_tasks(item).values()} == {"not_needed"}
 

@@ -21,7 +21,13 @@ from csm.workflow.risk import refresh_risk_items
 from csm.workflow.risk_actions import resolve
 from feedback.services import record_response
 from tests import surveys
-from tests.factories import AccountFactory, HealthScoreFactory, TaskFactory
+from tests.factories import (
+    AccountFactory,
+    HealthScoreFactory,
+    SubscriptionFactory,
+    TaskFactory,
+    used_on,
+)
 from tests.test_redis_down import redis_down  # noqa: F401 (a fixture)
 from tests.webhook_receiver import Receiver, free_port
 
@@ -41,8 +47,11 @@ def endpoint(url, *, kind=EndpointKind.STANDARD, events=("risk.opened", "risk.re
 
 
 def open_red_item(account=None):
-    """The nightly's risk rules open an item for a red account (the real path, its signal)."""
+    """The nightly's risk rules open an item for a red paying account (the real path, its
+    signal); it used the product the day before, so red is its only reason."""
     account = account or AccountFactory(name="Acme Corp", external_id="acme")
+    SubscriptionFactory(account=account, start_date=date(2025, 1, 1))
+    used_on(account, D - timedelta(days=1))
     HealthScoreFactory(account=account, day=D, score=30)
     refresh_risk_items(day=D)
     return account

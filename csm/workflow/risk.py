@@ -108,16 +108,19 @@ def health_reasons(score: HealthScore, renewal_date: date | None, day: date) -> 
 
 
 def _usage_reasons(
-    day: date, account_ids: list[int] | None, customers: dict[int, Any], trends: dict[int, Any]
+    day: date, account_ids: list[int] | None, starts: dict[int, date], trends: dict[int, Any]
 ) -> dict[int, list[Reason]]:
     """No product activity for INACTIVE_DAYS, failed payments in the last 30 days: from the
-    rollups and the events ingested since (health.queries.usage_facts), so they move live."""
+    rollups and the events ingested since (health.queries.usage_facts), so they move live. A new
+    account that has sent nothing yet is not inactive during its cold start (its first
+    scoring.COLD_START_DAYS days), as its usage measures have "not enough data yet"."""
     facts = usage_facts(day, account_ids)
     found: dict[int, list[Reason]] = {}
-    for account_id in customers:
+    for account_id, contract_start in starts.items():
         last, failed = facts.get(account_id, (None, 0))
         reasons: list[Reason] = []
-        if last is None or (day - last).days >= INACTIVE_DAYS:
+        silent = last is None or (day - last).days >= INACTIVE_DAYS
+        if silent and not scoring.in_cold_start(day, contract_start, ever_active=last is not None):
             reasons.append(
                 (
                     RiskReason.INACTIVE,
@@ -213,7 +216,9 @@ def risk_reasons(day: date, account_ids: list[int] | None = None) -> dict[int, l
     accounts = Account.objects.filter(Exists(active))
     if account_ids is not None:
         accounts = accounts.filter(pk__in=account_ids)
-    customers = dict(accounts.order_by().values_list("pk", "renewal_date"))
+    rows = accounts.order_by().values_list("pk", "renewal_date", "contract_start")
+    customers = {pk: renewal for pk, renewal, _start in rows}
+    starts = {pk: start for pk, _renewal, start in rows}
     scored_day = HealthScore.objects.filter(day__lte=day).aggregate(last=Max("day"))["last"]
     scores = HealthScore.objects.filter(day=scored_day).only(
         "account_id", "day", "score", "band", "trend_7", "measures"
@@ -232,7 +237,7 @@ def risk_reasons(day: date, account_ids: list[int] | None = None) -> dict[int, l
     # Only customers can be at risk; a churned account's overdue milestones do not put it back
     # in the queue.
     for extra in (
-        _usage_reasons(day, account_ids, customers, trends),
+        _usage_reasons(day, account_ids, starts, trends),
         _milestone_reasons(day, account_ids),
         _touch_reasons(day, list(customers)),
         _detractor_reasons(day, account_ids),
