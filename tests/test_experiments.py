@@ -10,9 +10,11 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
-from accounts.models import AuditEntry
+from accounts.models import Account, AuditEntry
 from csm.kpis.experiments import (
     assign_experiment,
     experiment_results,
@@ -565,3 +567,36 @@ def test_a_finished_experiment_leaves_today(alice_client, alice):
     assign_experiment(experiment=exp)
     assert not play_tasks(exp).exists()
     assert today_plays(alice_client) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_running_experiments_treatment_accounts_their_play_tasks(alice):
+    executor = MigrationExecutor(connection)
+    executor.migrate([("csm", "0009_risk_reason_history")])
+    try:
+        paying(4, owner=alice)
+        running = experiment(treatment_size=2, control_size=1)
+        over = experiment(starts_on=date(2026, 8, 1), ends_on=date(2026, 10, 31))
+        rows = [
+            ExperimentAssignment(experiment=running, account=account, group=group)
+            for account, group in zip(
+                Account.objects.order_by("pk"),
+                ["treatment", "treatment", "control", "control"],
+                strict=True,
+            )
+        ]
+        rows[0].play_done_at = datetime(2026, 11, 20, 9, tzinfo=UTC)
+        rows.append(
+            ExperimentAssignment(experiment=over, account=rows[2].account, group="treatment")
+        )
+        ExperimentAssignment.objects.bulk_create(rows)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    tasks = {task.account_id: task for task in Task.objects.filter(source="experiment")}
+    assert set(tasks) == {rows[0].account_id, rows[1].account_id}  # not control, not over
+    done, todo = tasks[rows[0].account_id], tasks[rows[1].account_id]
+    assert (done.status, done.done_at) == ("done", rows[0].play_done_at)
+    assert (todo.status, todo.assignee_id, todo.title) == ("open", alice.pk, running.play)
+    assert todo.due_on == TODAY  # a week in (8 Nov) is past: due the day it was made
