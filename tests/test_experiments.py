@@ -10,8 +10,11 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
+from accounts.models import Account, AuditEntry
 from csm.kpis.experiments import (
     assign_experiment,
     experiment_results,
@@ -19,7 +22,9 @@ from csm.kpis.experiments import (
     two_proportion_test,
 )
 from csm.kpis.models import MrrMovement
-from csm.workflow.models import Experiment, ExperimentAssignment, Touch
+from csm.workflow.models import Experiment, ExperimentAssignment, Task, Touch
+from csm.workflow.plays import mark_play_done
+from csm.workflow.task_list import complete_task, reopen_task
 from feedback.models import ChurnEvent
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
@@ -405,7 +410,48 @@ def test_experiments_are_managers_only(alice_client):
 # --- Today ----------------------------------------------------------------------------------------
 
 
-def test_today_shows_the_play_to_the_treatment_accounts_owner_only(client, alice, bob):
+def play_tasks(exp):
+    return Task.objects.filter(source="experiment", assignment__experiment=exp)
+
+
+def today_plays(client):
+    tasks = client.get(reverse("home")).context["today"].tasks
+    return [task for task in tasks if task.source == "experiment"]
+
+
+def test_drawing_gives_each_treatment_account_its_play_as_a_task_of_its_owner(db, alice, bob):
+    paying(3, owner=alice, prefix="Alice")
+    paying(3, owner=bob, prefix="Bob")
+    exp = experiment(treatment_size=3, control_size=3)
+    assign_experiment(experiment=exp)
+    treatment, _control = groups(exp)
+
+    tasks = list(play_tasks(exp).select_related("account", "assignment"))
+    assert sorted(t.account_id for t in tasks) == treatment
+    for task in tasks:
+        assert task.title == exp.play
+        assert task.assignee_id == task.account.owner_id
+        assert task.status == "open"
+        assert task.assignment.group == "treatment"
+        # A week after the start is 8 Nov, already past on the draw day: due the draw day.
+        assert task.due_on == TODAY
+
+
+def test_a_play_is_due_a_week_into_the_experiment_capped_at_its_end(db):
+    paying(2)
+    exp = experiment(starts_on=date(2026, 12, 1), treatment_size=1, control_size=1)
+    assign_experiment(experiment=exp)
+    assert play_tasks(exp).get().due_on == date(2026, 12, 8)
+
+    paying(2, prefix="Short")
+    short = experiment(
+        starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 3), treatment_size=1, control_size=1
+    )
+    assign_experiment(experiment=short)
+    assert play_tasks(short).get().due_on == date(2026, 12, 3)
+
+
+def test_today_lists_the_play_as_a_task_of_the_treatment_accounts_owner_only(client, alice, bob):
     paying(6, owner=alice, prefix="Alice")
     paying(6, owner=bob, prefix="Bob")
     exp = experiment(scope_kind="csm", scope_value=str(alice.pk), treatment_size=3, control_size=3)
@@ -413,13 +459,71 @@ def test_today_shows_the_play_to_the_treatment_accounts_owner_only(client, alice
     treatment, control = groups(exp)
 
     client.force_login(alice)
-    plays = client.get(reverse("home")).context["today"].plays
-    assert sorted(p.account_id for p in plays) == treatment
+    assert sorted(t.account_id for t in today_plays(client)) == treatment
     body = client.get(reverse("home")).content.decode()
-    assert "Book a training session" in body or "book a training session" in body
+    assert "book a training session" in body
+    assert 'id="plays"' not in body  # one list: no separate section
 
     client.force_login(bob)
-    assert client.get(reverse("home")).context["today"].plays == []
+    assert today_plays(client) == []
+
+
+def test_ticking_the_task_marks_the_play_done_and_the_results_count_it(alice_client, alice):
+    paying(2, owner=alice)
+    exp = experiment(treatment_size=1, control_size=1)
+    assign_experiment(experiment=exp)
+    task = play_tasks(exp).get()
+
+    response = alice_client.post(reverse("tasks:done", args=[task.pk]), {"next": "/"})
+
+    assert response.status_code == 302
+    play = ExperimentAssignment.objects.get(experiment=exp, group="treatment")
+    assert play.play_done_at == datetime(2026, 11, 23, 9, tzinfo=UTC)
+    assert experiment_results(exp)["treatment"]["plays_done"] == 1
+    assert today_plays(alice_client) == []
+    # Ticking twice writes once.
+    later = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    with time_machine.travel(later, tick=False):
+        alice_client.post(reverse("tasks:done", args=[task.pk]))
+    play.refresh_from_db()
+    assert play.play_done_at == datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+def test_reopening_the_task_takes_the_play_back_while_the_experiment_runs(alice):
+    paying(2, owner=alice)
+    exp = experiment(treatment_size=1, control_size=1)
+    assign_experiment(experiment=exp)
+    task = play_tasks(exp).select_related("account").get()
+    play = ExperimentAssignment.objects.get(experiment=exp, group="treatment")
+
+    complete_task(actor=alice, task=task)
+    reopen_task(actor=alice, task=task)
+    play.refresh_from_db()
+    assert play.play_done_at is None
+    assert experiment_results(exp)["treatment"]["plays_done"] == 0
+
+    complete_task(actor=alice, task=task)
+    with time_machine.travel(datetime(2027, 2, 10, 9, tzinfo=UTC), tick=False):
+        reopen_task(actor=alice, task=task)  # over: the result stands
+    play.refresh_from_db()
+    assert play.play_done_at == datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+def test_marking_the_play_done_completes_its_task_once(alice):
+    paying(2, owner=alice)
+    exp = experiment(treatment_size=1, control_size=1)
+    assign_experiment(experiment=exp)
+    play = ExperimentAssignment.objects.select_related("account").get(
+        experiment=exp, group="treatment"
+    )
+
+    assert mark_play_done(actor=alice, assignment=play) is True
+    assert mark_play_done(actor=alice, assignment=play) is False
+
+    task = play_tasks(exp).get()
+    assert task.status == "done" and task.done_by == alice
+    assert play.play_done_at == datetime(2026, 11, 23, 9, tzinfo=UTC)
+    assert AuditEntry.objects.filter(action="task.complete").count() == 1
 
 
 def test_marking_the_play_done_records_the_time_and_nothing_else(alice_client, alice):
@@ -433,11 +537,12 @@ def test_marking_the_play_done_records_the_time_and_nothing_else(alice_client, a
     )
 
     assert response.status_code == 200
-    assert "Done" in response.content.decode()
+    assert "task-done" in response.content.decode()  # the task's row, ticked
     play.refresh_from_db()
     assert play.play_done_at == datetime(2026, 11, 23, 9, tzinfo=UTC)
+    assert play_tasks(exp).get().status == "done"
     assert not Touch.objects.exists()
-    assert alice_client.get(reverse("home")).context["today"].plays == []
+    assert today_plays(alice_client) == []
     # A plain POST (no JavaScript) goes back to Today.
     assert alice_client.post(reverse("kpis:play_done", args=[play.pk])).url == "/"
 
@@ -451,6 +556,7 @@ def test_a_csm_cannot_mark_another_csms_play(client, alice, bob):
     assert client.post(reverse("kpis:play_done", args=[play.pk])).status_code == 403
     play.refresh_from_db()
     assert play.play_done_at is None
+    assert play_tasks(exp).get().status == "open"
 
 
 def test_a_finished_experiment_leaves_today(alice_client, alice):
@@ -459,4 +565,38 @@ def test_a_finished_experiment_leaves_today(alice_client, alice):
         starts_on=date(2026, 8, 1), ends_on=date(2026, 10, 31), treatment_size=1, control_size=1
     )
     assign_experiment(experiment=exp)
-    assert alice_client.get(reverse("home")).context["today"].plays == []
+    assert not play_tasks(exp).exists()
+    assert today_plays(alice_client) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_running_experiments_treatment_accounts_their_play_tasks(alice):
+    executor = MigrationExecutor(connection)
+    executor.migrate([("csm", "0009_risk_reason_history")])
+    try:
+        paying(4, owner=alice)
+        running = experiment(treatment_size=2, control_size=1)
+        over = experiment(starts_on=date(2026, 8, 1), ends_on=date(2026, 10, 31))
+        rows = [
+            ExperimentAssignment(experiment=running, account=account, group=group)
+            for account, group in zip(
+                Account.objects.order_by("pk"),
+                ["treatment", "treatment", "control", "control"],
+                strict=True,
+            )
+        ]
+        rows[0].play_done_at = datetime(2026, 11, 20, 9, tzinfo=UTC)
+        rows.append(
+            ExperimentAssignment(experiment=over, account=rows[2].account, group="treatment")
+        )
+        ExperimentAssignment.objects.bulk_create(rows)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    tasks = {task.account_id: task for task in Task.objects.filter(source="experiment")}
+    assert set(tasks) == {rows[0].account_id, rows[1].account_id}  # not control, not over
+    done, todo = tasks[rows[0].account_id], tasks[rows[1].account_id]
+    assert (done.status, done.done_at) == ("done", rows[0].play_done_at)
+    assert (todo.status, todo.assignee_id, todo.title) == ("open", alice.pk, running.play)
+    assert todo.due_on == TODAY  # a week in (8 Nov) is past: due the day it was made

@@ -115,9 +115,9 @@ def test_the_query_count_does_not_grow_with_rows(client, alice, n, django_assert
     book(alice, n, "Co")
     client.force_login(alice)
     # session, user, risk items (with accounts), risk count, touches due, milestones, latest
-    # scored day, renewals (with health), score drops, experiment plays (csm/workflow/plays.py),
-    # the user's tasks due (with accounts), the at-risk rows' save-play tasks (one prefetch)
-    with django_assert_num_queries(12):
+    # scored day, renewals (with health), score drops, the user's tasks due (with accounts;
+    # experiment plays among them), the at-risk rows' save-play tasks (one prefetch)
+    with django_assert_num_queries(11):
         client.get(reverse("home"))
 
 
@@ -128,9 +128,9 @@ def test_the_managers_query_count_does_not_grow_with_rows(
     book(alice, n, "Alice Co")
     book(bob, n, "Bob Co")
     # session, user, risk items, touches due, milestones, latest scored day, renewals, score
-    # drops, experiment plays, the user's own tasks due; per CSM: open risk items, overdue
-    # tasks, overdue milestones, the users
-    with django_assert_num_queries(15):  # 14 + the at-risk rows' save-play tasks (one prefetch)
+    # drops, the user's own tasks due (experiment plays among them); per CSM: open risk items,
+    # overdue tasks, overdue milestones, the users
+    with django_assert_num_queries(14):  # 13 + the at-risk rows' save-play tasks (one prefetch)
         maggie_client.get(reverse("home"))
 
 

@@ -2,7 +2,8 @@
 a holdout control group, and the comparison at the end of the window.
 
 - `assign_experiment` draws the groups (seeded, so the same data and seed give the same draw).
-- The plays on Today and marking one done are the workflow's (csm.workflow.plays).
+- Each treatment account's play is a task of its owner (csm.workflow.task_list), on Today with
+  the other tasks; marking one done is the workflow's (csm.workflow.plays).
 - `experiment_results` compares churn and health change between the groups, with
   `two_proportion_test` (pure: the normal approximation, no scipy) and a plain sentence.
 """
@@ -39,6 +40,7 @@ from accounts.scopes import scope_q
 from csm.kpis.models import Movement, MrrMovement
 from csm.lib.dates import years_after
 from csm.workflow.models import Experiment, ExperimentAssignment, ExperimentGroup
+from csm.workflow.task_list import add_experiment_tasks
 from feedback.models import ChurnEvent
 from health.models import HealthScore
 
@@ -136,6 +138,8 @@ def assign_experiment(*, experiment: Experiment, today: date | None = None) -> d
                 for pk in pks
             ]
         )
+        # Each treatment account's play becomes a task of its owner (listed on Today).
+        add_experiment_tasks(experiment, day=today or timezone.localdate())
     return {"treatment": len(treatment), "control": len(control)}
 
 

@@ -1,9 +1,13 @@
 """Tasks: one list of a CSM's work with due dates (docs/definitions.md, "Tasks").
 
 A task comes from a save-play step of a risk item (`sync_play_tasks`), the next step of a touch
-(`add_touch_task`, called by csm.workflow.touches.add_touch), an experiment play, or is typed by
-hand (`add_task`). People complete and reopen tasks (`complete_task`, `reopen_task`): managers on
-every task, a CSM on the tasks of their own book and on tasks assigned to them. Those writes are
+(`add_touch_task`, called by csm.workflow.touches.add_touch), an experiment play
+(`add_experiment_tasks`, called by csm.kpis.experiments when the groups are drawn), or is typed by
+hand (`add_task`). An experiment play's task and its assignment's `play_done_at` move together:
+completing the task marks the play done, reopening it takes that back while the experiment runs.
+
+People complete and reopen tasks (`complete_task`, `reopen_task`): managers on every task, a CSM
+on the tasks of their own book and on tasks assigned to them. Those writes are
 audited on the account's trail; the automatic ones (save plays following reasons) are not, as
 the nightly's other writes are not.
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,12 +31,24 @@ from accounts.access import check_can_change
 from accounts.audit import record_changes
 from accounts.models import Account, Role, User
 from csm.lib.bulk import chunks, update_rows
-from csm.workflow.models import RiskItem, SavePlay, Task, TaskSource, TaskStatus, Touch
+from csm.workflow.models import (
+    Experiment,
+    ExperimentAssignment,
+    ExperimentGroup,
+    RiskItem,
+    SavePlay,
+    Task,
+    TaskSource,
+    TaskStatus,
+    Touch,
+)
 
 TITLE_MAX_CHARS = 300
 # A save-play step written without a due offset is due this many days after its reason appears.
 DEFAULT_STEP_DUE_DAYS = 7
 STEP_DUE_MAX_DAYS = 365
+# An experiment play is due this many days after the experiment starts (at the latest on its end).
+EXPERIMENT_PLAY_DUE_DAYS = 7
 # A task typed by hand is due today or later, at most this many days ahead.
 TASK_DUE_MAX_DAYS = 2 * 366
 # Items per round of sync_play_tasks_bulk (SQLite takes 32,766 parameters a statement).
@@ -191,6 +207,61 @@ def add_touch_task(touch: Touch) -> Task | None:
     )
 
 
+# --- Experiment plays → tasks --------------------------------------------------------------------
+
+
+def experiment_play_due(experiment: Experiment, *, day: date) -> date:
+    """An experiment play's due date: a week into the experiment, at the latest its last day,
+    and not before `day` (the day the groups are drawn)."""
+    due = min(experiment.starts_on + timedelta(days=EXPERIMENT_PLAY_DUE_DAYS), experiment.ends_on)
+    return max(due, day)
+
+
+def add_experiment_tasks(experiment: Experiment, *, day: date) -> int:
+    """Each treatment account of the experiment gets its play as a task of the account's owner
+    (titled with the play's words). Called inside the draw's transaction; an experiment already
+    over on `day` gets none, an assignment that has its task keeps it. Returns how many were
+    added. Two queries and one insert."""
+    if experiment.ends_on < day:
+        return 0
+    rows = (
+        ExperimentAssignment.objects.filter(
+            experiment=experiment, group=ExperimentGroup.TREATMENT, task__isnull=True
+        )
+        .values_list("pk", "account_id", "account__owner_id", "play_done_at")
+        .order_by("pk")
+    )
+    title = " ".join(experiment.play.split())[:TITLE_MAX_CHARS]
+    due_on = experiment_play_due(experiment, day=day)
+    tasks = [
+        Task(
+            account_id=account_id,
+            title=title,
+            assignee_id=owner_id,
+            due_on=due_on,
+            source=TaskSource.EXPERIMENT,
+            assignment_id=pk,
+            status=TaskStatus.DONE if done_at else TaskStatus.OPEN,
+            done_at=done_at,
+        )
+        for pk, account_id, owner_id, done_at in rows
+    ]
+    Task.objects.bulk_create(tasks, batch_size=1000)
+    return len(tasks)
+
+
+def _follow_play(task: Task, *, done_at: datetime | None, today: date) -> None:
+    """An experiment task's assignment follows the task (inside the caller's transaction):
+    done → `play_done_at` set once; reopened → cleared while the experiment still runs."""
+    if task.source != TaskSource.EXPERIMENT or task.assignment_id is None:
+        return
+    plays = ExperimentAssignment.objects.filter(pk=task.assignment_id)
+    if done_at is not None:
+        plays.filter(play_done_at__isnull=True).update(play_done_at=done_at)
+    else:
+        plays.filter(experiment__ends_on__gte=today).update(play_done_at=None)
+
+
 # --- Reads ---------------------------------------------------------------------------------------
 
 
@@ -328,6 +399,7 @@ def complete_task(*, actor: User, task: Task) -> bool:
             status=TaskStatus.DONE, done_at=now, done_by=actor
         )
         if changed:
+            _follow_play(task, done_at=now, today=timezone.localdate())
             record_changes(
                 actor=actor,
                 obj=task,
@@ -351,6 +423,7 @@ def reopen_task(*, actor: User, task: Task) -> bool:
             .update(status=TaskStatus.OPEN, done_at=None, done_by=None)
         )
         if changed:
+            _follow_play(task, done_at=None, today=timezone.localdate())
             record_changes(
                 actor=actor,
                 obj=task,

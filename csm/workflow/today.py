@@ -15,13 +15,11 @@ from accounts.access import book_q
 from accounts.models import Account, Role, Subscription, User, active_on
 from csm.workflow.models import (
     Blueprint,
-    ExperimentAssignment,
     Milestone,
     MilestoneStatus,
     RiskItem,
     Task,
 )
-from csm.workflow.plays import plays_for
 from csm.workflow.touches import with_next_touch_due
 from health.models import HealthScore
 from health.queries import latest_scored_day, with_health
@@ -44,9 +42,8 @@ class Today:
     drops: list[HealthScore]
     scored_day: date | None
     per_csm: list[dict[str, Any]] = field(default_factory=list)
-    # Experiment plays on the user's own treatment accounts (csm/workflow/plays.py).
-    plays: list[ExperimentAssignment] = field(default_factory=list)
-    # The user's own open tasks due on the day or before, the oldest first.
+    # The user's own open tasks due on the day or before, the oldest first (experiment plays
+    # among them: csm/workflow/plays.py).
     tasks: list[Task] = field(default_factory=list)
 
 
@@ -137,7 +134,6 @@ def today_for(*, user: User, day: date) -> Today:
         renewals=renewals,
         drops=drops,
         scored_day=scored_day,
-        plays=list(plays_for(user=user, day=day, limit=LIST_LIMIT)),
         per_csm=per_csm,
         tasks=tasks,
     )

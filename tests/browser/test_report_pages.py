@@ -16,7 +16,7 @@ from csm.demo.seed import seed_demo
 from csm.kpis.experiments import assign_experiment
 from csm.kpis.models import Goal
 from csm.nightly import run_nightly, run_one_day
-from csm.workflow.models import Experiment, ExperimentAssignment, RiskItem
+from csm.workflow.models import Experiment, ExperimentAssignment, RiskItem, Task
 from feedback.churn import backfill_churn_events
 from feedback.models import ChurnCategory, ChurnEvent, ChurnType, Competitor
 
@@ -117,7 +117,8 @@ def build_demo():
         scope_value=str(maya.pk),
         treatment_size=2,
         control_size=2,
-        starts_on=today,
+        # A week in: its plays (tasks, due a week after the start) are due today.
+        starts_on=today - timedelta(days=7),
         ends_on=today + timedelta(days=60),
         seed=5,
     )
@@ -181,14 +182,15 @@ def test_a_csm_marks_an_experiment_play_done_on_today(live_server, page, screens
     _finished, running = build_demo()
     base = live_server.url
     log_in(page, base, DEMO_CSM_EMAIL)
-    plays = page.locator("#plays")
-    assert "Offer a one-hour training" in plays.inner_text()
+    # The play is one of the tasks on Today (there is no separate section).
+    tasks = page.locator("#tasks")
+    assert "Offer a one-hour training" in tasks.inner_text()
     screenshot("today-play")
     first = ExperimentAssignment.objects.filter(experiment=running, group="treatment").order_by(
         "account__name"
     )[0]
-    plays.locator(f"#play-{first.pk}").get_by_role("button", name="Mark done").click()
-    # The row's status, not the button ("Mark done" also contains "done").
-    plays.locator(f"#play-{first.pk}").get_by_role("status").wait_for()
+    task = Task.objects.get(assignment=first)
+    tasks.locator(f"#task-{task.pk} button").click()
+    tasks.locator(f"#task-{task.pk}.task-done").wait_for()
     first.refresh_from_db()
     assert first.play_done_at is not None

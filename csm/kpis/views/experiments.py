@@ -1,5 +1,6 @@
 """Experiments (managers): a retention play for accounts drawn at random, against a control group
-(csm.kpis.experiments); a CSM marks a play done from their Today page (`play_done`)."""
+(csm.kpis.experiments); `play_done` marks a play done and completes its task (Today lists the
+play as a task and ticks it there)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from csm.kpis.views.common import pct_points, wants_csv
 from csm.lib.csv_export import csv_response
 from csm.lib.http import next_url
 from csm.workflow.models import Experiment, ExperimentAssignment
-from csm.workflow.plays import mark_play_done
+from csm.workflow.plays import mark_play_done, play_task
 
 # --- Experiments ----------------------------------------------------------------------------------
 
@@ -183,8 +184,8 @@ def experiment_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @login_required
 @require_POST
 def play_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """A treatment account's play is done (the owner or a manager). htmx gets the Today row
-    back in its done state; a plain POST goes back to Today."""
+    """A treatment account's play is done (the owner or a manager), completing its task. htmx
+    gets the task's row back in its done state; a plain POST goes back to Today."""
     assignment = get_object_or_404(
         ExperimentAssignment.objects.select_related("experiment", "account"), pk=pk
     )
@@ -193,11 +194,18 @@ def play_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(next_url(request, reverse("home")))
-    if request.htmx:
+    task = play_task(assignment)
+    if request.htmx and task is not None:
         return TemplateResponse(
             request,
-            "csm/today.html#play-row",
-            {"play": assignment, "next_url": next_url(request, reverse("home"))},
+            "csm/_task.html#task-row",
+            {
+                "task": task,
+                "can_act": True,
+                "next": next_url(request, reverse("home")),
+                "show_account": True,
+                "today_day": timezone.localdate(),
+            },
         )
     messages.success(
         request,
