@@ -33,6 +33,10 @@ def redis_down(settings):
     app.conf.update(broker_url=DEAD_REDIS, task_always_eager=False)
     yield
     app.conf.update(**before)
+    # Drop the connections made for the dead broker, so a later test on this worker gets the
+    # real one again (the pools would otherwise keep pointing at the dead address).
+    app._pool = None
+    app.amqp._producer_pool = None
     caches["default"].close()
 
 
