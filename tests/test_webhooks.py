@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -316,3 +317,20 @@ def test_an_open_task_past_due_is_sent_once(db, receiver, alice):
     emit_overdue_tasks(day=D + timedelta(days=1))
     titles = [d.payload["data"]["title"] for d in WebhookDelivery.objects.order_by("pk")]
     assert titles == ["Send the QBR deck", "Not yet due"]
+
+
+def test_risk_updated_is_sent_when_a_reason_comes_not_when_only_a_number_moves(db, receiver):
+    endpoint(receiver.url, events=["risk.updated"])
+    account = open_red_item()
+    # The next day the MRR changes but the reasons are the same: nothing to tell.
+    account.subscriptions.update(amount=Decimal("2500"))
+    used_on(account, D)
+    HealthScoreFactory(account=account, day=D + timedelta(days=1), score=30, trend_7=0)
+    refresh_risk_items(day=D + timedelta(days=1))
+    assert not WebhookDelivery.objects.exists()
+    # A day later the score also fell fast: a reason came, risk.updated goes out.
+    used_on(account, D + timedelta(days=1))
+    HealthScoreFactory(account=account, day=D + timedelta(days=2), score=10, trend_7=-20)
+    refresh_risk_items(day=D + timedelta(days=2))
+    keys = [r["key"] for r in WebhookDelivery.objects.get().payload["data"]["reasons"]]
+    assert keys == ["red_band", "score_drop"]

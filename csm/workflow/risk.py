@@ -364,7 +364,7 @@ def apply_risk_reasons(
         changing = sorted(set(to_open) | {pk for pk in reasons if pk in open_items})
         mrr = dict(Account.objects.with_mrr(day).filter(pk__in=changing).values_list("pk", "mrr"))
         owners = dict(Account.objects.filter(pk__in=to_open).values_list("pk", "owner_id"))
-        created, updated = [], []
+        created, updated, rekeyed = [], [], []
         for account_id in changing:
             item = open_items.get(account_id)
             found = reasons[account_id]
@@ -394,6 +394,8 @@ def apply_risk_reasons(
             if any(getattr(item, name) != fields[name] for name in CHANGING_FIELDS):
                 # Only items whose reasons or numbers changed are written: at 50,000 accounts
                 # most open items read the same as yesterday.
+                if {r.get("key") for r in item.reasons} != set(keys) or item.cleared_on:
+                    rekeyed.append(item)  # a reason came or went: worth telling other systems
                 for name, value in fields.items():
                     setattr(item, name, value)
                 updated.append(item)
@@ -413,7 +415,8 @@ def apply_risk_reasons(
         # What follows an item's reasons: its save play's tasks, and the outbound webhooks.
         sync_play_tasks_bulk([*created, *updated, *cleared], day=day)
         risk_items_changed.send(sender=RiskItem, items=created, change="opened")
-        risk_items_changed.send(sender=RiskItem, items=updated, change="updated")
+        # "updated" when a reason came or went, not when only a number (MRR, a fact) moved.
+        risk_items_changed.send(sender=RiskItem, items=rekeyed, change="updated")
     return {"risk_opened": len(created), "risk_updated": len(updated), "risk_cleared": len(cleared)}
 
 
