@@ -93,20 +93,15 @@ class RiskItemFactory(factory.django.DjangoModelFactory):
     reasons = factory.LazyFunction(lambda: [{"key": "red_band", "text": "health score 30 (red)"}])
     mrr = Decimal("1000.00")
     priority = Decimal("1000.00")
-    checklist = factory.LazyFunction(
-        lambda: [
-            {"text": "Review the health measures with the account", "done": False},
-            {"text": "Agree a recovery plan", "done": False},
-        ]
-    )
 
     @factory.post_generation
     def play_tasks(obj, create, extracted, **kwargs):
-        """The save play's tasks, one per checklist step (done stays done), as the data
-        migration makes them; due two days after the item opened."""
+        """The save play's tasks: `play_tasks=[{"text": str, "done": bool}, ...]` (by default
+        two open steps), due two days after the item opened, for its first reason."""
         if not create:
             return
-        for position, step in enumerate(obj.checklist):
+        steps = DEFAULT_PLAY if extracted is None else extracted
+        for position, step in enumerate(steps):
             TaskFactory(
                 account=obj.account,
                 title=step["text"],
@@ -118,6 +113,12 @@ class RiskItemFactory(factory.django.DjangoModelFactory):
                 reason=obj.reasons[0]["key"] if obj.reasons else "",
                 step=position,
             )
+
+
+DEFAULT_PLAY = [
+    {"text": "Review the health measures with the account", "done": False},
+    {"text": "Agree a recovery plan", "done": False},
+]
 
 
 class TaskFactory(factory.django.DjangoModelFactory):

@@ -58,7 +58,7 @@ def test_an_nps_detractor_opens_a_risk_item_in_words_and_emails_the_owner(alice)
     assert item.reasons[0]["since"] == "2026-11-20"
     assert item.assignee == alice and item.opened_on == date(2026, 11, 20)
     assert item.priority == Decimal("700.00")  # MRR 1,000 × detractor weight 0.7
-    assert [step["text"] for step in item.checklist][0] == (
+    assert item.tasks.order_by("step").first().title == (
         "Call the person who answered within 2 days"
     )
     email = OutboxEmail.objects.get(kind="detractor")

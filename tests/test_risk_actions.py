@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import AuditEntry, Role
 from csm.workflow import risk_actions
 from csm.workflow.models import Resolution, RiskItem, SavePlay
+from csm.workflow.task_list import sync_play_tasks
 from tests.factories import AccountFactory, RiskItemFactory, UserFactory
 
 TODAY = date(2026, 11, 23)
@@ -39,32 +40,37 @@ def error_fields(excinfo):
     return set(excinfo.value.message_dict)
 
 
-# --- checklist_for -------------------------------------------------------------------------------
+# --- save plays → tasks --------------------------------------------------------------------------
 
 
-def test_the_checklist_follows_the_reasons_order_and_lists_each_step_once(db):
+def play_titles(item):
+    return list(item.tasks.order_by("pk").values_list("title", flat=True))
+
+
+def test_the_play_tasks_follow_the_reasons_order_and_list_each_step_once(db):
     SavePlay.objects.update_or_create(reason="inactive", defaults={"steps": ["Call", "Re-onboard"]})
     SavePlay.objects.update_or_create(reason="score_drop", defaults={"steps": ["Ask why", "Call"]})
+    item = RiskItemFactory(
+        reasons=[{"key": "score_drop", "text": "fell"}, {"key": "inactive", "text": "quiet"}],
+        play_tasks=[],
+    )
 
-    checklist = risk_actions.checklist_for(["score_drop", "inactive"])
+    sync_play_tasks(item, day=item.updated_on)
 
-    assert checklist == [
-        {"text": "Ask why", "done": False},
-        {"text": "Call", "done": False},
-        {"text": "Re-onboard", "done": False},
-    ]
+    assert play_titles(item) == ["Ask why", "Call", "Re-onboard"]
 
 
 def test_a_reason_without_a_save_play_adds_no_step(db):
     SavePlay.objects.filter(reason="renewal").delete()
-    assert risk_actions.checklist_for(["renewal"]) == []
-    assert risk_actions.checklist_for([]) == []
+    item = RiskItemFactory(reasons=[{"key": "renewal", "text": "soon"}], play_tasks=[])
+    sync_play_tasks(item, day=item.updated_on)
+    assert play_titles(item) == []
 
 
 def test_the_starting_save_plays_are_used(db):
-    assert [step["text"] for step in risk_actions.checklist_for(["failed_payment"])] == [
-        "Check the payment method with the billing contact"
-    ]
+    item = RiskItemFactory(reasons=[{"key": "failed_payment", "text": "failed"}], play_tasks=[])
+    sync_play_tasks(item, day=item.updated_on)
+    assert play_titles(item) == ["Check the payment method with the billing contact"]
 
 
 # --- snooze --------------------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def test_a_row_shows_health_reasons_clearing_and_save_play_progress(alice_client
         alice,
         "Acme",
         cleared_on=date(2026, 11, 21),
-        checklist=[{"text": "Call", "done": True}, {"text": "Plan", "done": False}],
+        play_tasks=[{"text": "Call", "done": True}, {"text": "Plan", "done": False}],
     )
     HealthScoreFactory(account=item.account, day=date(2026, 11, 22), score=31)
 
@@ -194,7 +194,7 @@ def test_only_managers_get_the_reassign_form_and_the_save_plays_link(client, ali
 
 
 def test_a_row_renders_no_form_until_an_action_is_opened(alice_client, alice):
-    item = risk(alice, "Acme", checklist=[])
+    item = risk(alice, "Acme", play_tasks=[])
     body = alice_client.get(RISK, {"tier": ""}).content.decode()
     row = body[body.index(f'id="risk-item-{item.pk}"') :]
     assert "<form" not in row[: row.index("</tbody>")]

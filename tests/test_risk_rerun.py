@@ -85,7 +85,6 @@ def rows():
             "mrr",
             "priority",
             "snoozed_until",
-            "checklist",
             "resolution",
             "resolution_note",
             "resolved_at",

@@ -19,10 +19,6 @@ from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFact
 D = date(2026, 11, 20)
 
 
-def checklist(keys):
-    return [{"text": f"play for {key}", "done": False} for key in keys]
-
-
 def measures(**raw):
     return [
         {"key": key, "raw": value, "score": 50, "weight": 10, "contribution": 5.0}
@@ -68,7 +64,7 @@ def scored(account, score=85, day=D, trend_7=0, **raw):
 
 
 def refresh(day=D):
-    return refresh_risk_items(day=day, checklist_for=checklist)
+    return refresh_risk_items(day=day)
 
 
 def reasons_of(account):
@@ -182,7 +178,8 @@ def test_one_open_item_per_account_updated_not_duplicated(db):
     assert list(reasons_of(account)) == ["red_band", "failed_payment"]
     # Priority = MRR × (heaviest weight 1.0 + 0.1 for the second reason).
     assert item.priority == Decimal("220.00")
-    assert item.checklist == [{"text": "play for red_band", "done": False}]
+    # The save plays' steps follow the reasons: the red band's, then the failed payment's.
+    assert {task.reason for task in item.tasks.all()} == {"red_band", "failed_payment"}
     with pytest.raises(IntegrityError), transaction.atomic():
         RiskItem.objects.create(account=account, opened_on=D, updated_on=D)
 

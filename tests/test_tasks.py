@@ -58,7 +58,7 @@ def item_with(owner, *keys, **kwargs):
     return RiskItemFactory(
         account=kwargs.pop("account", None) or AccountFactory(owner=owner),
         reasons=[{"key": key, "text": key} for key in keys],
-        checklist=[],
+        play_tasks=[],
         **kwargs,
     )
 

@@ -1,6 +1,11 @@
 """The data step of the tasks migration (csm 0008_tasks): save plays get due offsets, checklists
 become save-play tasks (done stays done), touches' next steps become touch tasks (recent ones
-open, old ones no longer needed), nothing lost."""
+open, old ones no longer needed), nothing lost.
+
+An installation upgrading from before 0008 still runs it, on the schema of its day (risk items
+had a checklist until csm 0011): each test migrates the database back to csm 0008 and uses the
+models as they were then. That takes PostgreSQL's transactional DDL (the test's transaction,
+rolled back afterwards, undoes the migration); SQLite cannot alter tables inside it."""
 
 from __future__ import annotations
 
@@ -9,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.apps import apps
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
-from csm.workflow.models import RiskItem, SavePlay, Task, Touch
 from tests.factories import AccountFactory
 
 migration = importlib.import_module("csm.workflow.migrations.0008_tasks")
@@ -24,7 +29,19 @@ def frozen():
         yield
 
 
-def test_plain_steps_get_offsets_from_their_words_or_their_place(db):
+@pytest.fixture
+def apps(db):
+    """The app registry as of csm 0008, with the database migrated back to it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("migrating back inside a test needs transactional DDL (PostgreSQL)")
+    executor = MigrationExecutor(connection)
+    target = [("csm", "0008_tasks")]
+    executor.migrate(target)
+    return executor.loader.project_state(target).apps
+
+
+def test_plain_steps_get_offsets_from_their_words_or_their_place(apps):
+    SavePlay = apps.get_model("csm", "SavePlay")
     SavePlay.objects.filter(reason="inactive").update(
         steps=["Call the main contact", "Re-onboarding session", "Check usage again in 14 days"]
     )
@@ -36,18 +53,21 @@ def test_plain_steps_get_offsets_from_their_words_or_their_place(db):
     ]
 
 
-def test_checklists_become_tasks_and_done_stays_done(db, alice):
+def test_checklists_become_tasks_and_done_stays_done(apps, alice):
+    SavePlay, RiskItem, Task = (
+        apps.get_model("csm", name) for name in ("SavePlay", "RiskItem", "Task")
+    )
     SavePlay.objects.filter(reason="red_band").update(steps=["Review", "Agree a plan"])
     account = AccountFactory(owner=alice)
     open_item = RiskItem.objects.create(
-        account=account,
+        account_id=account.pk,
         opened_on=TODAY - timedelta(days=5),
         updated_on=TODAY,
         reasons=[{"key": "red_band", "text": "red"}],
         checklist=[{"text": "Review", "done": True}, {"text": "Agree a plan", "done": False}],
     )
     resolved = RiskItem.objects.create(
-        account=AccountFactory(owner=alice),
+        account_id=AccountFactory(owner=alice).pk,
         opened_on=TODAY - timedelta(days=50),
         updated_on=TODAY,
         reasons=[{"key": "red_band", "text": "red"}],
@@ -59,24 +79,25 @@ def test_checklists_become_tasks_and_done_stays_done(db, alice):
     migration.forwards(apps, None)
 
     rows = Task.objects.filter(risk_item=open_item).order_by("step")
-    assert [(t.title, t.status, t.assignee, t.reason, t.due_on) for t in rows] == [
-        ("Review", "done", alice, "red_band", TODAY - timedelta(days=3)),
-        ("Agree a plan", "open", alice, "red_band", TODAY + timedelta(days=2)),
+    assert [(t.title, t.status, t.assignee_id, t.reason, t.due_on) for t in rows] == [
+        ("Review", "done", alice.pk, "red_band", TODAY - timedelta(days=3)),
+        ("Agree a plan", "open", alice.pk, "red_band", TODAY + timedelta(days=2)),
     ]
     assert list(Task.objects.filter(risk_item=resolved).values_list("status", flat=True)) == [
         "not_needed"
     ]
 
 
-def test_recent_next_steps_become_open_tasks_and_old_ones_are_kept_closed(db, alice):
+def test_recent_next_steps_become_open_tasks_and_old_ones_are_kept_closed(apps, alice):
+    Task, Touch = apps.get_model("csm", "Task"), apps.get_model("csm", "Touch")
     account = AccountFactory(owner=alice)
 
     def touch(next_step, due):
         return Touch.objects.create(
-            account=account,
+            account_id=account.pk,
             kind="call",
             summary="x",
-            author=alice,
+            author_id=alice.pk,
             happened_at=datetime(2024, 1, 1, tzinfo=UTC),
             next_step=next_step,
             next_step_due=due,

@@ -242,8 +242,6 @@ class RiskItem(models.Model):
     mrr = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     priority = models.DecimalField(max_digits=16, decimal_places=2, default=0)  # MRR × risk
     snoozed_until = models.DateField(null=True, blank=True)
-    # The save play's steps when the item opened: [{"text": str, "done": bool}].
-    checklist = models.JSONField(default=list)
     resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
     resolution_note = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -25,7 +25,7 @@ each further reason.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
@@ -39,7 +39,6 @@ from django.utils import timezone
 from accounts.models import Account, Subscription, active_on
 from csm.lib.bulk import update_rows
 from csm.workflow.models import Milestone, RiskItem, RiskReason
-from csm.workflow.risk_actions import checklist_for as save_play_checklist
 from csm.workflow.signals import risk_items_changed
 from csm.workflow.task_list import sync_play_tasks_bulk
 from csm.workflow.touches import with_next_touch_due
@@ -262,7 +261,6 @@ def evaluate_risk(
     *,
     day: date,
     account_ids: Iterable[int] | None = None,
-    checklist_for: Callable[[list[str]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, int]:
     """Evaluate the rules on `day` for `account_ids` (None: every account) and apply them (see
     the module docstring). Items already evaluated for a later day are evaluated for that day."""
@@ -280,11 +278,10 @@ def evaluate_risk(
         ids,
         {pk: item for pk, item in open_items.items() if item.updated_on <= day},
         skip={pk for pks in later.values() for pk in pks},
-        checklist_for=checklist_for,
     )
     for then, pks in sorted(later.items()):
         then_items = {pk: open_items[pk] for pk in pks}
-        for key, n in _evaluate_on(then, pks, then_items, set(), checklist_for).items():
+        for key, n in _evaluate_on(then, pks, then_items, set()).items():
             summary[key] += n
     return summary
 
@@ -294,7 +291,6 @@ def _evaluate_on(
     ids: list[int] | None,
     open_items: dict[int, RiskItem],
     skip: set[int],
-    checklist_for: Callable[[list[str]], list[dict[str, Any]]] | None,
 ) -> dict[str, int]:
     reasons = {pk: found for pk, found in risk_reasons(day, ids).items() if pk not in skip}
     evaluated = (set(ids) if ids is not None else set(reasons) | set(open_items)) - skip
@@ -303,7 +299,6 @@ def _evaluate_on(
         reasons=reasons,
         evaluated=evaluated,
         open_items=open_items,
-        checklist_for=checklist_for or save_play_checklist,
     )
 
 
@@ -341,7 +336,6 @@ def apply_risk_reasons(
     reasons: dict[int, list[Reason]],
     evaluated: set[int],
     open_items: dict[int, RiskItem],
-    checklist_for: Callable[[list[str]], list[dict[str, Any]]],
 ) -> dict[str, int]:
     """THE place risk items open, change and clear, live and at night: `reasons` are the rules
     firing on `day` for the `evaluated` accounts, `open_items` their open items (not evaluated
@@ -384,7 +378,6 @@ def apply_risk_reasons(
                         account_id=account_id,
                         assignee_id=owners.get(account_id),
                         opened_on=day,
-                        checklist=checklist_for(keys),
                         past_reasons=[],
                         **fields,
                     )
@@ -420,11 +413,9 @@ def apply_risk_reasons(
     return {"risk_opened": len(created), "risk_updated": len(updated), "risk_cleared": len(cleared)}
 
 
-def refresh_risk_items(
-    *, day: date, checklist_for: Callable[[list[str]], list[dict[str, Any]]] | None = None
-) -> dict[str, int]:
+def refresh_risk_items(*, day: date) -> dict[str, int]:
     """The nightly's step: every account, on `day`."""
-    return evaluate_risk(day=day, checklist_for=checklist_for)
+    return evaluate_risk(day=day)
 
 
 # Inside `evaluation_deferred()`: the accounts live triggers asked for, evaluated once on exit.

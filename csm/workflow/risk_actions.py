@@ -38,24 +38,6 @@ SAVE_PLAY_MAX_STEPS = 20
 SAVE_PLAY_STEP_MAX_CHARS = 300
 
 
-# --- Checklists (the nightly still writes them; tasks are what the pages show) --------------------
-
-
-def checklist_for(reason_keys: list[str]) -> list[dict[str, Any]]:
-    """A new item's checklist: the save play steps of its reasons, in reason order, each step
-    once (two reasons may share a step). One query; the nightly calls this when it opens an item."""
-    plays = dict(SavePlay.objects.filter(reason__in=reason_keys).values_list("reason", "steps"))
-    seen: set[str] = set()
-    checklist: list[dict[str, Any]] = []
-    for key in reason_keys:
-        for step in play_steps(plays.get(key) or []):
-            text = step.text
-            if text not in seen:
-                seen.add(text)
-                checklist.append({"text": text, "done": False})
-    return checklist
-
-
 # --- Permission and locking -----------------------------------------------------------------------
 
 
@@ -74,7 +56,7 @@ def check_can_act(actor: User, item: RiskItem) -> None:
 
 def _locked_open(item: RiskItem) -> RiskItem:
     """The item's row, locked until the transaction ends, so two people acting at once do not
-    overwrite each other (the checklist is read-modify-write). A resolved item takes no action."""
+    overwrite each other. A resolved item takes no action."""
     locked = RiskItem.objects.select_for_update().get(pk=item.pk)
     if locked.resolved_at is not None:
         raise ValidationError(_("This item is already resolved."))

@@ -39,7 +39,6 @@ def build_book():
                 mrr=Decimal(mrr),
                 priority=Decimal(priority),
                 reasons=[{"key": "inactive", "text": "no product activity for 21 days"}],
-                checklist=[{"text": "Call the main contact", "done": False}],
             )
         )
     return items
