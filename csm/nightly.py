@@ -25,6 +25,7 @@ from csm.webhooks.events import emit_band_changes, emit_overdue_tasks
 from csm.workflow.blueprints import create_blueprints, new_accounts_since
 from csm.workflow.models import RiskItem
 from csm.workflow.risk import refresh_risk_items
+from csm.workflow.task_list import close_ended_experiment_tasks
 from csm.workflow.tips import queue_usage_tips
 from csm.workflow.touches import cadence_counts
 from feedback.churn import record_churn_events
@@ -52,7 +53,9 @@ def run_one_day(day: date) -> dict[str, int]:
        before (csm.webhooks.events), only when `day` is yesterday or today like the emails.
     4. Give any account without a success blueprint whose contract started in the 60 days up to
        `day` (or starts later) its segment's (csm.workflow.blueprints).
-    5. Open, update and note the clearing of at-risk items by the rules (csm.workflow.risk).
+    5. Open, update and note the clearing of at-risk items by the rules (csm.workflow.risk);
+       the play tasks of experiments that ended before `day` are no longer needed
+       (csm.workflow.task_list).
     6. Queue usage-tip emails for tier C accounts due one (csm.lib.outbox), only when `day` is
        yesterday or today: a backfilled past day sends no email.
     7. Delete raw events past HEALTH_EVENT_RETENTION_DAYS (their rollups stay).
@@ -80,6 +83,7 @@ def run_one_day(day: date) -> dict[str, int]:
             ),
             "blueprints_created": create_blueprints(started_since=new_accounts_since(day)),
             **refresh_risk_items(day=day),
+            "experiment_tasks_closed": close_ended_experiment_tasks(day=day),
             "tips_queued": (
                 queue_usage_tips(day=day) if day >= timezone.localdate() - timedelta(days=1) else 0
             ),

@@ -509,6 +509,26 @@ def test_reopening_the_task_takes_the_play_back_while_the_experiment_runs(alice)
     assert play.play_done_at == datetime(2026, 11, 23, 9, tzinfo=UTC)
 
 
+def test_an_ended_experiments_open_plays_are_no_longer_needed_after_the_nightly(alice):
+    from csm.nightly import run_one_day
+
+    paying(4, owner=alice)
+    exp = experiment(treatment_size=2, control_size=2, ends_on=date(2026, 11, 30))
+    assign_experiment(experiment=exp)
+    done, still_open = play_tasks(exp).select_related("account").order_by("pk")
+    complete_task(actor=alice, task=done)
+
+    run_one_day(date(2026, 11, 30))  # its last day: the play can still be done
+    assert play_tasks(exp).filter(status="open").count() == 1
+
+    summary = run_one_day(date(2026, 12, 1))
+    assert summary["experiment_tasks_closed"] == 1
+    assert dict(play_tasks(exp).values_list("pk", "status")) == {
+        done.pk: "done",  # done stays done: the results count it
+        still_open.pk: "not_needed",
+    }
+
+
 def test_marking_the_play_done_completes_its_task_once(alice):
     paying(2, owner=alice)
     exp = experiment(treatment_size=1, control_size=1)

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -250,6 +250,17 @@ def add_experiment_tasks(experiment: Experiment, *, day: date) -> int:
     return len(tasks)
 
 
+def close_ended_experiment_tasks(*, day: date) -> int:
+    """An experiment's play tasks still open when it has ended (`ends_on` before `day`) are no
+    longer needed: they leave Today instead of staying overdue for good. One UPDATE; returns how
+    many."""
+    return Task.objects.filter(
+        source=TaskSource.EXPERIMENT,
+        status=TaskStatus.OPEN,
+        assignment__experiment__ends_on__lt=day,
+    ).update(status=TaskStatus.NOT_NEEDED)
+
+
 def _follow_play(task: Task, *, done_at: datetime | None, today: date) -> None:
     """An experiment task's assignment follows the task (inside the caller's transaction):
     done → `play_done_at` set once; reopened → cleared while the experiment still runs."""
@@ -392,46 +403,36 @@ def add_task(
 def complete_task(*, actor: User, task: Task) -> bool:
     """Tick an open task done. False when it was not open any more (a conditional UPDATE: a
     double click, or two people at once, write once)."""
-    check_can_act_on(actor, task)
-    now = timezone.now()
-    with transaction.atomic():
-        changed = Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
-            status=TaskStatus.DONE, done_at=now, done_by=actor
-        )
-        if changed:
-            _follow_play(task, done_at=now, today=timezone.localdate())
-            record_changes(
-                actor=actor,
-                obj=task,
-                action="task.complete",
-                changes={"status": (task.status, TaskStatus.DONE)},
-                reason=task.title,
-                account=task.account,
-            )
-    if changed:
-        task.status, task.done_at, task.done_by = TaskStatus.DONE, now, actor
-    return bool(changed)
+    rows = Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN)
+    return _change_status(actor, task, rows, TaskStatus.DONE, "task.complete")
 
 
 def reopen_task(*, actor: User, task: Task) -> bool:
     """Untick a done task (or take back "no longer needed"): open again, same due date."""
+    rows = Task.objects.filter(pk=task.pk).exclude(status=TaskStatus.OPEN)
+    return _change_status(actor, task, rows, TaskStatus.OPEN, "task.reopen")
+
+
+def _change_status(
+    actor: User, task: Task, rows: QuerySet[Task], status: TaskStatus, action: str
+) -> bool:
+    """Move `task` to `status` when `rows` (the task, in the status it may leave) still holds it:
+    the play it belongs to follows and the change is audited, in one transaction."""
     check_can_act_on(actor, task)
+    done_at = timezone.now() if status == TaskStatus.DONE else None
+    done_by = actor if status == TaskStatus.DONE else None
     with transaction.atomic():
-        changed = (
-            Task.objects.filter(pk=task.pk)
-            .exclude(status=TaskStatus.OPEN)
-            .update(status=TaskStatus.OPEN, done_at=None, done_by=None)
-        )
+        changed = rows.update(status=status, done_at=done_at, done_by=done_by)
         if changed:
-            _follow_play(task, done_at=None, today=timezone.localdate())
+            _follow_play(task, done_at=done_at, today=timezone.localdate())
             record_changes(
                 actor=actor,
                 obj=task,
-                action="task.reopen",
-                changes={"status": (task.status, TaskStatus.OPEN)},
+                action=action,
+                changes={"status": (task.status, status)},
                 reason=task.title,
                 account=task.account,
             )
     if changed:
-        task.status, task.done_at, task.done_by = TaskStatus.OPEN, None, None
+        task.status, task.done_at, task.done_by = status, done_at, done_by
     return bool(changed)
