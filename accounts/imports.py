@@ -7,7 +7,9 @@
 3. Plan: compare each row with what is stored: create, update (with the changed fields) or
    unchanged.
 4. Apply: write the plan in one transaction (bulk inserts and updates), audit owner and tier
-   override changes, then refresh the tiers of the touched accounts.
+   override changes, then refresh the tiers of the touched accounts; an accounts import then
+   says which accounts it wrote (`accounts_imported`: the workflow gives new ones their success
+   blueprints and re-evaluates the risk rules of all of them).
 
 Nothing is written unless the whole file is valid. The management commands and the managers'
 upload page both call `run_import` / `apply_batch`, so they accept and refuse the same files.
@@ -254,6 +256,9 @@ class _Kind:
         """Side effects of the written plan; returns the ids of the accounts whose tier may move."""
         raise NotImplementedError
 
+    def after_tiers(self, plan: Plan) -> None:
+        """What follows once the touched accounts' tiers are refreshed (nothing by default)."""
+
 
 class _AccountRows(_Kind):
     kind = ImportKind.ACCOUNTS
@@ -345,10 +350,13 @@ class _AccountRows(_Kind):
                     changes=trail,
                     reason=self.override_reason,
                 )
+        return {account.pk for account in plan.creates} | {a.pk for a, _ in plan.updates}
+
+    def after_tiers(self, plan: Plan) -> None:
+        # The new accounts' success plans and the risk rules on every imported account (the
+        # workflow's receiver), in the same transaction, once the tiers are refreshed.
         imported = {account.pk for account in plan.creates} | {a.pk for a, _ in plan.updates}
-        # The new accounts' success plans (the workflow's receiver), in the same transaction.
         accounts_imported.send(sender=Account, account_ids=sorted(imported))
-        return imported
 
 
 def external_id(text: str) -> str:
@@ -554,6 +562,7 @@ def apply_plan(plan: Plan, *, actor: User | None) -> dict[str, int]:
     today = timezone.localdate()
     for chunk in chunks(sorted(touched), LOOKUP_CHUNK):
         refresh_tiers(today=today, account_ids=list(chunk))
+    spec.after_tiers(plan)
     return plan.summary
 
 

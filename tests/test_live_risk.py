@@ -187,6 +187,26 @@ def test_a_tier_change_adds_touch_overdue_at_once(alice, maggie):
     assert keys(account) == ["touch_overdue"]
 
 
+def test_an_accounts_import_re_evaluates_its_accounts_once(alice, maggie, monkeypatch):
+    from accounts import imports
+    from accounts.models import ImportKind
+
+    account = customer(alice, tier="C", external_id="acme")
+    touched(account, TODAY - timedelta(days=10))
+    calls = []
+    real = risk.evaluate_risk
+    monkeypatch.setattr(risk, "evaluate_risk", lambda **kw: calls.append(kw) or real(**kw))
+    header = "external_id,name,segment,owner_email,contract_start,renewal_date,strategic,tier,seats"
+    imports.run_import(
+        ImportKind.ACCOUNTS,
+        f"{header}\nacme,Acme,basic,alice@example.com,2025-01-01,,,A,\n",
+        filename="accounts.csv",
+        actor=maggie,
+    )
+    assert keys(account) == ["touch_overdue"]  # tier A now: its touch was due 3 days ago
+    assert len(calls) == 1 and list(calls[0]["account_ids"]) == [account.pk]
+
+
 def test_an_owner_change_re_evaluates(alice, bob, maggie):
     account = customer(alice, tier="A")
     touched(account, TODAY - timedelta(days=20))

@@ -16,7 +16,7 @@ from csm.lib.models import OutboxEmail
 from csm.lib.signals import email_sent
 from csm.workflow.blueprints import create_blueprints, new_accounts_since
 from csm.workflow.detractors import flag_detractor
-from csm.workflow.risk import evaluate_accounts, evaluate_dirty_accounts
+from csm.workflow.risk import evaluate_accounts, evaluate_dirty_accounts, evaluation_deferred
 from csm.workflow.risk_actions import close_churned_items
 from csm.workflow.signals import touch_added
 from csm.workflow.tips import log_tips_touch
@@ -27,8 +27,12 @@ from health.signals import health_overridden, usage_ingested
 
 @receiver(accounts_imported, dispatch_uid="workflow.blueprints_for_imports")
 def _accounts_imported(sender: Any, *, account_ids: list[int], **kwargs: Any) -> None:
-    # The success plans of the accounts new to the book (contract started in the last 60 days).
-    create_blueprints(account_ids, started_since=new_accounts_since(timezone.localdate()))
+    # The success plans of the accounts new to the book (contract started in the last 60 days),
+    # then the risk rules on every imported account: an import changes tiers (the touch cadence),
+    # owners and renewal dates, as the account page does. One evaluation for the whole import.
+    with evaluation_deferred():
+        create_blueprints(account_ids, started_since=new_accounts_since(timezone.localdate()))
+        evaluate_accounts(account_ids)
 
 
 @receiver(email_sent, dispatch_uid="workflow.tips_touch")
