@@ -9,7 +9,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from csm.workflow.models import Blueprint, Milestone, RiskItem
+from csm.workflow.models import Blueprint, Milestone, RiskItem, Task, TaskSource
+from csm.workflow.today import LIST_LIMIT
 from tests.factories import AccountFactory, HealthScoreFactory, SubscriptionFactory
 
 TODAY = date(2026, 11, 23)
@@ -116,8 +117,9 @@ def test_the_query_count_does_not_grow_with_rows(client, alice, n, django_assert
     client.force_login(alice)
     # session, user, risk items (with accounts), risk count, touches due, milestones, latest
     # scored day, renewals (with health), score drops, the user's tasks due (with accounts;
-    # experiment plays among them), the at-risk rows' save-play tasks (one prefetch)
-    with django_assert_num_queries(11):
+    # experiment plays and save-play steps among them). With fewer items than Today lists, their
+    # count is the list's length (no COUNT).
+    with django_assert_num_queries(10 if n >= LIST_LIMIT else 9):
         client.get(reverse("home"))
 
 
@@ -129,8 +131,8 @@ def test_the_managers_query_count_does_not_grow_with_rows(
     book(bob, n, "Bob Co")
     # session, user, risk items, touches due, milestones, latest scored day, renewals, score
     # drops, the user's own tasks due (experiment plays among them); per CSM: open risk items,
-    # overdue tasks, overdue milestones, the users
-    with django_assert_num_queries(14):  # 13 + the at-risk rows' save-play tasks (one prefetch)
+    # overdue tasks and overdue milestones in one query, the users
+    with django_assert_num_queries(11):
         maggie_client.get(reverse("home"))
 
 
@@ -164,19 +166,44 @@ def test_a_renewal_is_counted_in_whole_days():
 # --- the at-risk rows act like the queue's --------------------------------------------------------
 
 
-def test_todays_at_risk_rows_are_the_queues_rows_with_their_actions(alice_client, alice):
+def test_todays_at_risk_rows_carry_the_queues_actions(alice_client, alice):
     item = risk(customer(alice, "Shaky Co"), 500)
     HealthScoreFactory(account=item.account, day=TODAY - timedelta(days=1), score=38)
+    Task.objects.create(
+        account=item.account,
+        risk_item=item,
+        title="Call the main contact",
+        due_on=TODAY + timedelta(days=30),
+        source=TaskSource.SAVE_PLAY,
+        reason="red_band",
+    )
 
     body = alice_client.get(reverse("home")).content.decode()
 
-    assert f'id="risk-item-{item.pk}"' in body  # the queue's row partial
+    assert f'id="risk-item-{item.pk}"' in body  # Today's row (csm/risk.html#risk-brief)
     assert 'class="health health-red"' in body and ">38<" in body
-    for action in ("snooze", "resolve"):  # loaded when opened, coming back to Today
-        assert f'hx-get="/risk/{item.pk}/?action={action}&amp;next=/"' in body
+    for action in ("snooze", "resolve"):  # loaded when opened, coming back to Today's row
+        assert f'hx-get="/risk/{item.pk}/?action={action}&amp;next=/&amp;row=brief"' in body
     log_url = reverse("touches:log", args=[item.account.external_id])
     assert f'hx-get="{log_url}?next=/"' in body
     assert 'form="risk-bulk"' not in body  # no bulk checkboxes on Today
+    # The save play's steps are Today's tasks when due, not repeated in the row.
+    assert "Call the main contact" not in body
+
+
+def test_an_action_opened_on_today_keeps_todays_row(alice_client, alice):
+    item = risk(customer(alice, "Shaky Co"), 500)
+
+    form = alice_client.get(
+        f"/risk/{item.pk}/?action=snooze&next=/&row=brief", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert '<input type="hidden" name="row" value="brief">' in form
+
+    # An unknown row style answers with the queue's row.
+    queue_form = alice_client.get(
+        f"/risk/{item.pk}/?action=snooze&next=/&row=other", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert 'name="row"' not in queue_form
 
 
 def test_resolving_from_today_comes_back_to_today(alice_client, alice):
@@ -194,11 +221,21 @@ def test_snoozing_from_today_with_htmx_answers_the_row(alice_client, alice):
     item = risk(customer(alice, "Shaky Co"), 500)
     response = alice_client.post(
         f"/risk/{item.pk}/snooze/",
-        {"until": "2026-11-30", "next": "/"},
+        {"until": "2026-11-30", "next": "/", "row": "brief"},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
-    assert f'id="risk-item-{item.pk}"' in response.content.decode()
+    body = response.content.decode()
+    assert f'id="risk-item-{item.pk}"' in body
+    assert "snoozed until" in body and 'class="risk-work"' not in body  # Today's row again
+    # An error keeps Today's row, with the form open and its error.
+    bad = alice_client.post(
+        f"/risk/{item.pk}/snooze/",
+        {"until": "2026-11-01", "next": "/", "row": "brief"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert 'class="risk-work"' not in bad and 'name="row" value="brief"' in bad
+    assert "<details open" in bad
     assert item.account not in [
         i.account for i in alice_client.get("/").context["today"].risk_items
     ]

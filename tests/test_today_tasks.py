@@ -148,8 +148,8 @@ def test_todays_query_count_does_not_grow_with_tasks(client, alice, n, django_as
     for i in range(n):
         task(alice, f"T{i}", TODAY - timedelta(days=i % 5))
     client.force_login(alice)
-    # session, user, risk items, risk count, the user's tasks (with accounts), touches due,
+    # session, user, risk items (none: no COUNT), the user's tasks (with accounts), touches due,
     # milestones, latest scored day, renewals (no score yet: no score drops; experiment plays are
-    # among the tasks; no at-risk row, so no prefetch of their tasks)
-    with django_assert_num_queries(9):
+    # among the tasks)
+    with django_assert_num_queries(8):
         client.get(reverse("home"))

@@ -37,8 +37,9 @@ class FormRenderer(DjangoTemplates):
 
 class QuickSelect(forms.Select):
     """A flat <select> rendered in Python, for the people pickers (the risk page's "Assigned to",
-    the account list's owner, the reports' CSM). Django renders every <option> through two
-    template includes, which made a 150-person picker 40 ms of each page."""
+    the account list's owner, the reports' CSM) and the at-risk queue's other selects. Django
+    renders every <option> through two template includes, which made a 150-person picker 40 ms
+    of each page."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None

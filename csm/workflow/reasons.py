@@ -183,8 +183,10 @@ def reason_text(reason: Mapping[str, Any], *, today: date) -> str:
 def reason_label(reason: Mapping[str, Any]) -> str:
     """The rule's name ("Health is red"), or the key itself for one this version does not know."""
     key = str(reason.get("key", ""))
-    labels = dict(RiskReason.choices)
-    return str(labels.get(key, key))
+    try:
+        return str(RiskReason(key).label)
+    except ValueError:
+        return key
 
 
 def reason_rows(reasons: list[Mapping[str, Any]], *, today: date, opened_on: date) -> list[dict]:

@@ -30,10 +30,16 @@ class RiskFilterForm(forms.Form):
 
     who = forms.ChoiceField(label=_("Assigned to"), required=False, widget=QuickSelect)
     tier = forms.ChoiceField(
-        label=_("Tier"), required=False, choices=[("", _("All tiers")), *Tier.choices]
+        label=_("Tier"),
+        required=False,
+        choices=[("", _("All tiers")), *Tier.choices],
+        widget=QuickSelect,
     )
     reason = forms.ChoiceField(
-        label=_("Reason"), required=False, choices=[("", _("All reasons")), *RiskReason.choices]
+        label=_("Reason"),
+        required=False,
+        choices=[("", _("All reasons")), *RiskReason.choices],
+        widget=QuickSelect,
     )
     sort = forms.ChoiceField(
         label=_("Sort"),
@@ -44,6 +50,7 @@ class RiskFilterForm(forms.Form):
             ("opened", _("Opened, oldest first")),
             ("-opened", _("Opened, newest first")),
         ],
+        widget=QuickSelect,
     )
     snoozed = forms.BooleanField(label=_("Show snoozed"), required=False)
     # Items whose rules stopped firing (cleared_on set): the ones to resolve in one go.
@@ -142,13 +149,16 @@ class BulkForm(forms.Form):
     action = forms.ChoiceField(
         label=_("With the selected items"),
         choices=[("resolve", _("Resolve")), ("snooze", _("Snooze")), ("reassign", _("Reassign"))],
-        widget=forms.Select(attrs={"data-bulk-action": ""}),
+        widget=QuickSelect(attrs={"data-bulk-action": ""}),
     )
     items = forms.TypedMultipleChoiceField(coerce=int, required=False)
     shown = forms.TypedMultipleChoiceField(coerce=int, required=False)
     all_shown = forms.BooleanField(label=_("Select all shown"), required=False)
     resolution = forms.ChoiceField(
-        label=_("Resolve as"), required=False, choices=[("", "—"), *Resolution.choices]
+        label=_("Resolve as"),
+        required=False,
+        choices=[("", "—"), *Resolution.choices],
+        widget=QuickSelect,
     )
     until = forms.DateField(
         label=_("Snooze until"),
@@ -250,6 +260,8 @@ class RiskAction:
     url: str  # where the form posts; "" when there is no form yet
     # The form to render now, or None: the row then loads it when the user opens the action.
     form: Any
+    # Without a form: the action's collapsed <details> that loads it (risk_tags.risk_actions).
+    lazy: str = ""
 
 
 def bound_form(form: Any, action: str, item: RiskItem) -> Any:

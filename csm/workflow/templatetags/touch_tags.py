@@ -1,14 +1,19 @@
 """`{% touch_form_for account as form %}`: the touch form a page passed for this account (with
-its errors), or a blank one, so "csm/_touch_form.html" can be included on any page; and
-`{{ day|days_away }}`, a date counted in whole days from today."""
+its errors), or a blank one, so "csm/_touch_form.html" can be included on any page;
+`{% touch_log_lazy account next %}`, its collapsed variant for lists; and `{{ day|days_away }}`,
+a date counted in whole days from today."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Account
@@ -23,6 +28,25 @@ def touch_form_for(context: template.Context, account: Account) -> TouchForm:
     if isinstance(form, TouchForm) and form.account.pk == account.pk:
         return form
     return TouchForm(account=account)
+
+
+@register.simple_tag
+def touch_log_lazy(account: Account, next_url: str | None) -> SafeString:
+    """ "Log a touch" collapsed, as lists show it on every row: opening it loads the form (htmx);
+    without JavaScript its link opens the touch page. In Python: it is on each row of Today and
+    the queue, and the template's url, urlencode and translate nodes were most of its cost."""
+    url = reverse("touches:log", args=[account.external_id])
+    query = f"{url}?next={quote(str(next_url or ''), safe='/')}"
+    return format_html(
+        '<details class="touch-log" hx-get="{}" hx-trigger="toggle once" '
+        'hx-target="find .lazy-form" hx-swap="innerHTML">\n'
+        "  <summary>{}</summary>\n"
+        '  <div class="lazy-form"><a href="{}">{}</a></div>\n</details>',
+        query,
+        gettext("Log a touch"),
+        query,
+        gettext("Open the form"),
+    )
 
 
 @register.filter

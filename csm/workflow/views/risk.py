@@ -154,6 +154,17 @@ def _list_context(
     }
 
 
+# The rows an item's actions can answer with: the queue's (the default) and Today's shorter one.
+ROW_TEMPLATES = {"": "csm/risk.html#risk-row", "brief": "csm/risk.html#risk-brief"}
+
+
+def _row_style(request: AuthenticatedHttpRequest) -> str:
+    """Which row the action came from ("row" in the form or the query string; the queue's when
+    missing or unknown)."""
+    row = request.POST.get("row") or request.GET.get("row") or ""
+    return row if row in ROW_TEMPLATES else ""
+
+
 def _row_context(
     request: AuthenticatedHttpRequest,
     pk: int,
@@ -162,8 +173,9 @@ def _row_context(
     forms_inline: bool,
     people: list[User] | None = None,
 ) -> dict[str, Any]:
-    """What the item's row (partial "risk-row") needs, for the item's page and an action's
-    answer: the item read again with its health, decorated for `request.user`."""
+    """What the item's row (partial "risk-row", or Today's "risk-brief") needs, for the item's
+    page and an action's answer: the item read again with its health, decorated for
+    `request.user`."""
     today = timezone.localdate()
     health_day = latest_scored_day()
     item = decorate_row(
@@ -178,6 +190,7 @@ def _row_context(
         "today": today,
         "next_url": next_url,
         "forms_inline": forms_inline,
+        "row": _row_style(request),
         "nav": "risk",
     }
 
@@ -244,7 +257,7 @@ def _respond(
         people=people,
     )
     context.update(risk_form=form, done=done)
-    template = "csm/risk.html#risk-row" if request.htmx else "csm/risk_item.html"
+    template = ROW_TEMPLATES[context["row"]] if request.htmx else "csm/risk_item.html"
     return TemplateResponse(request, template, context)
 
 

@@ -22,7 +22,8 @@ def home(request: AuthenticatedHttpRequest) -> TemplateResponse:
             "today": today,
             "limit": LIST_LIMIT,
             "nav": "today",
-            # The queue's row (csm/risk.html#risk-row) and its actions, which come back here.
+            # Today's at-risk row (csm/risk.html#risk-brief) and its actions, which come back here.
+            "row": "brief",
             "health_day": today.scored_day,
             "today_day": today.day,
             "next_url": request.get_full_path(),
