@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from django import forms
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier, User
@@ -253,6 +255,12 @@ class SavePlaysForm(forms.Form):
 ACTIONS = {"snooze": _("Snooze"), "reassign": _("Reassign"), "resolve": _("Resolve")}
 
 
+@lru_cache(maxsize=16)
+def _action_labels(language: str | None) -> dict[str, str]:
+    """The actions' words in `language` (each row shows them: translated once, not per row)."""
+    return {name: str(label) for name, label in ACTIONS.items()}
+
+
 @dataclass(frozen=True)
 class RiskAction:
     name: str
@@ -291,7 +299,8 @@ def actions_for(
     page's time, so the others load when opened. `inline` renders them all, as on the item's
     own page and in the lazy load."""
     actions = []
-    for name, label in ACTIONS.items():
+    labels = _action_labels(get_language())
+    for name in ACTIONS:
         if (name == "reassign" and not manager) or (only and name != only):
             continue
         form = bound_form(bound, name, item)
@@ -299,5 +308,5 @@ def actions_for(
             form = blank_form(name, item, people or [])
         # The form's URL only when the form is rendered (reverse() is not free on 25 rows).
         url = reverse(f"risk:{name}", args=[item.pk]) if form is not None else ""
-        actions.append(RiskAction(name, str(label), url, form))
+        actions.append(RiskAction(name, labels[name], url, form))
     return actions

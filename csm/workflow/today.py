@@ -63,9 +63,11 @@ def today_for(*, user: User, day: date) -> Today:
     open_items = RiskItem.objects.open().awake(day).filter(cleared_on__isnull=True).book_of(user)
     # list(): shown in order and counted below without a second query per row. With the health
     # score Today's row shows (csm/risk.html#risk-brief; the save plays' tasks are in `tasks`).
+    # Joined only what the page shows: a manager's rows and touches name the person.
+    people = ("assignee",) if user.is_manager else ()
     risk_items = list(
         with_health(open_items, scored_day, account="account_id")
-        .select_related("account", "assignee")
+        .select_related("account", *people)
         .order_by("-priority", "pk")[:LIST_LIMIT]
     )
     per_csm: list[dict[str, Any]] = []
@@ -87,7 +89,9 @@ def today_for(*, user: User, day: date) -> Today:
 
     touches_due = list(
         with_next_touch_due(
-            Account.objects.filter(customer("pk"), tier__in=["A", "B"]).select_related("owner")
+            Account.objects.filter(customer("pk"), tier__in=["A", "B"]).select_related(
+                *("owner",) if user.is_manager else ()
+            )
         )
         .filter(next_touch_due__lte=day)
         .order_by("next_touch_due", "name")[:LIST_LIMIT]
@@ -99,7 +103,7 @@ def today_for(*, user: User, day: date) -> Today:
             status=MilestoneStatus.OPEN,
             due_on__lte=day + timedelta(days=MILESTONES_AHEAD_DAYS),
         )
-        .select_related("blueprint__account", "owner")
+        .select_related("blueprint__account")
         .order_by("due_on", "pk")[:LIST_LIMIT]
     )
 
@@ -111,9 +115,7 @@ def today_for(*, user: User, day: date) -> Today:
                 renewal_date__lte=day + timedelta(days=RENEWALS_AHEAD_DAYS),
             ),
             scored_day,
-        )
-        .select_related("owner")
-        .order_by("renewal_date", "name")[:LIST_LIMIT]
+        ).order_by("renewal_date", "name")[:LIST_LIMIT]
     )
 
     drops: list[HealthScore] = []

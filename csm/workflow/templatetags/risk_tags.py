@@ -92,6 +92,7 @@ def _labels(language: str | None) -> dict[str, str]:
         "assignee": _("Assignee"),
         "save_play": _("Save play"),
         "open_form": _("Open the form"),
+        "nightly": _("(changes with the nightly scores)"),
     }
 
 
@@ -105,9 +106,7 @@ def reason_list(item: RiskItem) -> SafeString:
     """The item's reasons as a list, each in words (as of today) with the rule's name as its
     title, and "changes with the nightly scores" on the score-based ones. On every row of the
     queue and Today, so built here rather than by an included template."""
-    nightly = format_html(
-        ' <small class="muted">{}</small>', _("(changes with the nightly scores)")
-    )
+    nightly = format_html(' <small class="muted">{}</small>', _labels(get_language())["nightly"])
     return format_html(
         '<ul class="reasons">{}</ul>',
         format_html_join(

@@ -6,6 +6,7 @@ a date counted in whole days from today."""
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.models import Account
 from csm.workflow.forms import TouchForm
@@ -32,21 +33,27 @@ def touch_form_for(context: template.Context, account: Account) -> TouchForm:
 
 @register.simple_tag
 def touch_log_lazy(account: Account, next_url: str | None) -> SafeString:
-    """ "Log a touch" collapsed, as lists show it on every row: opening it loads the form (htmx);
+    """The collapsed "Log a touch" that lists show on every row: opening it loads the form (htmx);
     without JavaScript its link opens the touch page. In Python: it is on each row of Today and
     the queue, and the template's url, urlencode and translate nodes were most of its cost."""
     url = reverse("touches:log", args=[account.external_id])
     query = f"{url}?next={quote(str(next_url or ''), safe='/')}"
+    log_a_touch, open_the_form = _lazy_words(get_language())
     return format_html(
         '<details class="touch-log" hx-get="{}" hx-trigger="toggle once" '
         'hx-target="find .lazy-form" hx-swap="innerHTML">\n'
         "  <summary>{}</summary>\n"
         '  <div class="lazy-form"><a href="{}">{}</a></div>\n</details>',
         query,
-        gettext("Log a touch"),
+        log_a_touch,
         query,
-        gettext("Open the form"),
+        open_the_form,
     )
+
+
+@lru_cache(maxsize=16)
+def _lazy_words(language: str | None) -> tuple[str, str]:
+    return gettext("Log a touch"), gettext("Open the form")
 
 
 @register.filter
