@@ -4,12 +4,9 @@
 1. Read: decode, check the header, keep each row with its physical line number (header = line 1).
 2. Validate every row against values looked up once for the whole file, collecting every problem
    as `line N: <field>: <problem>`.
-3. Plan: compare each row with what is stored: create, update (with the changed fields) or
-   unchanged.
+3. Plan: compare each row with what is stored: create, update (changed fields) or unchanged.
 4. Apply: write the plan in one transaction (bulk inserts and updates), audit owner and tier
-   override changes, then refresh the tiers of the touched accounts; an accounts import then
-   says which accounts it wrote (`accounts_imported`: the workflow gives new ones their success
-   blueprints and re-evaluates the risk rules of all of them).
+   override changes, refresh the tiers of the touched accounts, then send `accounts_imported`.
 
 Nothing is written unless the whole file is valid. The management commands and the managers'
 upload page both call `run_import` / `apply_batch`, so they accept and refuse the same files.
@@ -256,8 +253,7 @@ class _Kind:
         """Side effects of the written plan; returns the ids of the accounts whose tier may move."""
         raise NotImplementedError
 
-    def after_tiers(self, plan: Plan) -> None:
-        """What follows once the touched accounts' tiers are refreshed (nothing by default)."""
+    def after_tiers(self, plan: Plan) -> None: ...  # once the tiers are refreshed: nothing
 
 
 class _AccountRows(_Kind):
@@ -353,8 +349,7 @@ class _AccountRows(_Kind):
         return {account.pk for account in plan.creates} | {a.pk for a, _ in plan.updates}
 
     def after_tiers(self, plan: Plan) -> None:
-        # The new accounts' success plans and the risk rules on every imported account (the
-        # workflow's receiver), in the same transaction, once the tiers are refreshed.
+        # New accounts' blueprints and every imported account's risk rules (csm.workflow).
         imported = {account.pk for account in plan.creates} | {a.pk for a, _ in plan.updates}
         accounts_imported.send(sender=Account, account_ids=sorted(imported))
 
